@@ -1,0 +1,92 @@
+//! Reserved import and export names shared by the macros and the CLI.
+//!
+//! A guest talks to the CLI only through these names and the [manifest]
+//! (crate::manifest); the CLI never guesses from other names.
+
+use alloc::format;
+use alloc::string::String;
+
+/// The target name a guest uses for its own WASI imports (`plug_fs!(FS, self)`).
+pub const SELF_TARGET: &str = "self";
+
+/// Every export whose name starts with this is internal to the merge and is
+/// removed from the output.
+pub const INTERNAL_EXPORT_PREFIX: &str = "__wasi_virt/";
+
+/// The guest export that implements `function` for `target`:
+/// `__wasi_virt/plug/<target>/<function>`.
+pub fn plug_export(target: &str, function: &str) -> String {
+    format!("{INTERNAL_EXPORT_PREFIX}plug/{target}/{function}")
+}
+
+/// The import module of a target's memory bridge:
+/// `wasi-virt:bridge/<target>`, with the functions below.
+pub fn bridge_module(target: &str) -> String {
+    format!("wasi-virt:bridge/{target}")
+}
+
+/// `() -> i32`: the target memory's current size in 64 KiB pages.
+pub const BRIDGE_SIZE: &str = "size";
+/// `(guest_dst: i32, target_src: i32, len: i32)`: one `memory.copy` from the
+/// target's memory into the guest's. The guest checks bounds before calling.
+pub const BRIDGE_READ: &str = "read";
+/// `(target_dst: i32, guest_src: i32, len: i32)`: one `memory.copy` from the
+/// guest's memory into the target's. The guest checks bounds before calling.
+pub const BRIDGE_WRITE: &str = "write";
+/// `(target_dst: i32, value: i32, len: i32)`: one `memory.fill` of the
+/// target's memory. The guest checks bounds before calling.
+pub const BRIDGE_FILL: &str = "fill";
+
+/// The import module through which a guest calls a target's exports
+/// (`_start`, `_initialize`, or any other): `wasi-virt:target/<target>`,
+/// each import named as the export it calls.
+pub fn target_module(target: &str) -> String {
+    format!("wasi-virt:target/{target}")
+}
+
+/// Splits `wasi-virt:bridge/<target>` into its target name.
+pub fn parse_bridge_module(module: &str) -> Option<&str> {
+    module.strip_prefix("wasi-virt:bridge/")
+}
+
+/// Splits `wasi-virt:target/<target>` into its target name.
+pub fn parse_target_module(module: &str) -> Option<&str> {
+    module.strip_prefix("wasi-virt:target/")
+}
+
+/// Whether `name` can name a target: a Rust identifier (ASCII), so that
+/// it spells the same in `import_wasm!`, on the command line and in names.
+pub fn is_valid_target_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    matches!(chars.next(), Some(c) if c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_')
+}
+
+/// The import module of host passthrough (`HostClock`, `HostRandom`,
+/// inherited stdio). The CLI renames it to `wasi_snapshot_preview1` in the
+/// output, so that it is never confused with the guest's own WASI imports
+/// (which `plug_*!(…, self)` rewires into the guest itself).
+pub const PASSTHROUGH_MODULE: &str = "wasi-virt:passthrough";
+
+/// Exports of the runtime's host API (feature `host-api`): how a host that
+/// runs a merged module reads the exit code and captured stdio.
+pub mod host_api {
+    /// `() -> i32`: the code the program passed to `proc_exit`, or -1.
+    pub const EXIT_CODE: &str = "wasi_virt_exit_code";
+    /// `() -> i32`: address of the captured stdout in the exported `memory`.
+    pub const STDOUT_PTR: &str = "wasi_virt_stdout_ptr";
+    /// `() -> i32`: length of the captured stdout.
+    pub const STDOUT_LEN: &str = "wasi_virt_stdout_len";
+    /// `() -> i32`: address of the captured stderr in the exported `memory`.
+    pub const STDERR_PTR: &str = "wasi_virt_stderr_ptr";
+    /// `() -> i32`: length of the captured stderr.
+    pub const STDERR_LEN: &str = "wasi_virt_stderr_len";
+    /// `()`: clears captured stdio and the exit code before another run.
+    pub const CLEAR: &str = "wasi_virt_clear";
+    /// `(len: i32) -> i32`: allocates `len` bytes of guest memory for the host.
+    pub const ALLOC: &str = "wasi_virt_alloc";
+    /// `(ptr: i32, len: i32)`: frees what `wasi_virt_alloc` gave.
+    pub const FREE: &str = "wasi_virt_free";
+    /// `(ptr: i32, len: i32)`: sets what the program reads from stdin.
+    pub const SET_STDIN: &str = "wasi_virt_set_stdin";
+}

@@ -1,0 +1,201 @@
+//! `import_wasm!`.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{format_ident, quote};
+use syn::parse::{Parse, ParseStream};
+use syn::{Ident, LitByteStr, Token, braced};
+use wasi_virt_abi::manifest::Record;
+use wasi_virt_abi::names;
+
+/// `app` or `app { fn name(args) -> ret; … }`.
+struct Input {
+    target: Ident,
+    exports: Option<Vec<syn::ForeignItemFn>>,
+}
+
+impl Parse for Input {
+    fn parse(input: ParseStream) -> syn::Result<Self> {
+        let target: Ident = input.parse().map_err(|e| {
+            syn::Error::new(e.span(), "expected a target name: `import_wasm!(app)`")
+        })?;
+        let exports = if input.peek(syn::token::Brace) {
+            let body;
+            braced!(body in input);
+            let mut fns = Vec::new();
+            while !body.is_empty() {
+                fns.push(body.parse()?);
+            }
+            Some(fns)
+        } else {
+            None
+        };
+        let _: Option<Token![;]> = input.parse()?;
+        Ok(Input { target, exports })
+    }
+}
+
+/// Expands `import_wasm!(…)`.
+pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
+    let Input { target, exports } = syn::parse2(input)?;
+    let name = target.to_string();
+    if name == names::SELF_TARGET || !names::is_valid_target_name(&name) {
+        return Err(syn::Error::new(
+            target.span(),
+            format!("`{name}` cannot name a target: use a plain identifier such as `app`"),
+        ));
+    }
+    let exports = match exports {
+        Some(fns) => fns,
+        None => vec![
+            syn::parse_quote!(fn _start();),
+            syn::parse_quote!(fn _initialize();),
+        ],
+    };
+    let bridge_module = names::bridge_module(&name);
+    let target_module = names::target_module(&name);
+    let (size, read, write, fill) =
+        (names::BRIDGE_SIZE, names::BRIDGE_READ, names::BRIDGE_WRITE, names::BRIDGE_FILL);
+
+    let mut imports = Vec::new();
+    let mut wrappers = Vec::new();
+    for f in &exports {
+        let sig = &f.sig;
+        let export_name = sig.ident.to_string();
+        let raw = format_ident!("__wasi_virt_target_{}", sig.ident);
+        let inputs = &sig.inputs;
+        let output = &sig.output;
+        let args: Vec<_> = inputs
+            .iter()
+            .map(|arg| match arg {
+                syn::FnArg::Typed(pat) => Ok(&pat.pat),
+                syn::FnArg::Receiver(r) => Err(syn::Error::new_spanned(r, "a target export takes no `self`")),
+            })
+            .collect::<syn::Result<_>>()?;
+        let ident = &sig.ident;
+        let doc = format!("Calls the target's export `{export_name}`.");
+        imports.push(quote! {
+            #[link_name = #export_name]
+            fn #raw(#inputs) #output;
+        });
+        wrappers.push(quote! {
+            #[doc = #doc]
+            #[allow(clippy::missing_safety_doc)]
+            pub fn #ident(#inputs) #output {
+                #[cfg(target_family = "wasm")]
+                // SAFETY: the CLI links this import to the target's export
+                // of the same name and checks that the signatures match.
+                return unsafe { #raw(#(#args),*) };
+                #[cfg(not(target_family = "wasm"))]
+                unreachable!("target exports exist only in a merged wasm module")
+            }
+        });
+    }
+
+    let record = Record::Target(name.clone()).encode();
+    let manifest = manifest_static(&record);
+    let mod_doc = format!("The target `{name}` (declared by `import_wasm!`).");
+    Ok(quote! {
+        #[doc = #mod_doc]
+        #[allow(non_snake_case, dead_code)]
+        pub mod #target {
+            #[cfg(target_family = "wasm")]
+            #[link(wasm_import_module = #bridge_module)]
+            unsafe extern "C" {
+                #[link_name = #size]
+                fn __wasi_virt_bridge_size() -> u32;
+                #[link_name = #read]
+                fn __wasi_virt_bridge_read(dst: *mut u8, src: u32, len: u32);
+                #[link_name = #write]
+                fn __wasi_virt_bridge_write(dst: u32, src: *const u8, len: u32);
+                #[link_name = #fill]
+                fn __wasi_virt_bridge_fill(dst: u32, value: u32, len: u32);
+            }
+
+            #[cfg(target_family = "wasm")]
+            mod bridge {
+                // SAFETY (all four): the CLI implements these imports as
+                // single `memory.size`/`memory.copy`/`memory.fill`
+                // instructions; `wasi_virt::Memory` checks every range first.
+                pub fn size() -> u32 { unsafe { super::__wasi_virt_bridge_size() } }
+                pub unsafe fn read(dst: *mut u8, src: u32, len: u32) { unsafe { super::__wasi_virt_bridge_read(dst, src, len) } }
+                pub unsafe fn write(dst: u32, src: *const u8, len: u32) { unsafe { super::__wasi_virt_bridge_write(dst, src, len) } }
+                pub unsafe fn fill(dst: u32, value: u8, len: u32) { unsafe { super::__wasi_virt_bridge_fill(dst, value as u32, len) } }
+            }
+
+            // Off wasm (a host-side `cargo check` or test of the guest
+            // crate) there is no target: its memory is empty.
+            #[cfg(not(target_family = "wasm"))]
+            mod bridge {
+                pub fn size() -> u32 { 0 }
+                pub unsafe fn read(_: *mut u8, _: u32, _: u32) {}
+                pub unsafe fn write(_: u32, _: *const u8, _: u32) {}
+                pub unsafe fn fill(_: u32, _: u8, _: u32) {}
+            }
+
+            /// The caller every `plug_*!` shim for this target passes on.
+            pub static CALLER: ::wasi_virt::Caller = ::wasi_virt::Caller::new(
+                #name,
+                ::wasi_virt::Bridge {
+                    size: bridge::size,
+                    read: bridge::read,
+                    write: bridge::write,
+                    fill: bridge::fill,
+                },
+            );
+
+            #[cfg(target_family = "wasm")]
+            #[link(wasm_import_module = #target_module)]
+            unsafe extern "C" {
+                #(#imports)*
+            }
+
+            #(#wrappers)*
+
+            #manifest
+        }
+    })
+}
+
+/// A static whose bytes the linker appends to the manifest section.
+pub fn manifest_static(records: &str) -> TokenStream {
+    let section = wasi_virt_abi::manifest::SECTION;
+    let len = records.len();
+    let bytes = LitByteStr::new(records.as_bytes(), Span::call_site());
+    quote! {
+        #[cfg_attr(target_family = "wasm", unsafe(link_section = #section))]
+        #[used]
+        static __WASI_VIRT_MANIFEST: [u8; #len] = *#bytes;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn declares_bridge_caller_exports_and_manifest() {
+        let out = expand(quote!(app)).unwrap().to_string();
+        assert!(out.contains("pub mod app"));
+        assert!(out.contains("\"wasi-virt:bridge/app\""));
+        assert!(out.contains("\"wasi-virt:target/app\""));
+        assert!(out.contains("link_name = \"_start\""));
+        assert!(out.contains("pub fn _initialize ()"));
+        assert!(out.contains("pub static CALLER"));
+        assert!(out.contains("wasi-virt/1 target app\\n"));
+        assert!(out.contains("\"wasi-virt.manifest\""));
+    }
+
+    #[test]
+    fn lists_chosen_exports() {
+        let out = expand(quote!(lib { fn add(a: i32, b: i32) -> i32; })).unwrap().to_string();
+        assert!(out.contains("link_name = \"add\""));
+        assert!(out.contains("pub fn add (a : i32 , b : i32) -> i32"));
+        assert!(!out.contains("_start"));
+    }
+
+    #[test]
+    fn self_is_not_a_target() {
+        let err = expand(quote!(self)).unwrap_err().to_string();
+        assert!(err.contains("target name"), "{err}");
+    }
+}

@@ -1,0 +1,103 @@
+//! Host passthrough: the few preview1 calls a guest forwards to a real host
+//! when the user asks for it (`HostClock`, `HostRandom`, inherited stdio).
+//!
+//! They are imported from [`PASSTHROUGH_MODULE`](wasi_virt_abi::names::PASSTHROUGH_MODULE),
+//! not from `wasi_snapshot_preview1`: the guest's own preview1 imports are
+//! rewired into the guest by `plug_*!(…, self)`, and a passthrough must not
+//! loop back into itself. The CLI renames the module in the output. Only
+//! the functions a guest actually uses become imports.
+
+#[cfg(target_family = "wasm")]
+mod imports {
+    #[link(wasm_import_module = "wasi-virt:passthrough")]
+    unsafe extern "C" {
+        pub fn clock_res_get(id: u32, out: *mut u64) -> i32;
+        pub fn clock_time_get(id: u32, precision: u64, out: *mut u64) -> i32;
+        pub fn random_get(buf: *mut u8, len: u32) -> i32;
+        pub fn fd_write(fd: u32, iovs: *const [u32; 2], iovs_len: u32, nwritten: *mut u32) -> i32;
+        pub fn fd_read(fd: u32, iovs: *const [u32; 2], iovs_len: u32, nread: *mut u32) -> i32;
+    }
+}
+
+use crate::types::Errno;
+
+#[cfg(target_family = "wasm")]
+fn check(raw: i32) -> Result<(), Errno> {
+    match raw {
+        0 => Ok(()),
+        e => Err(Errno::from_raw(e as u16).unwrap_or(Errno::Io)),
+    }
+}
+
+/// The host's `clock_res_get`.
+#[cfg(target_family = "wasm")]
+pub fn clock_res_get(id: u32) -> Result<u64, Errno> {
+    let mut out = 0;
+    // SAFETY: `out` is a valid guest pointer for the host to write to.
+    check(unsafe { imports::clock_res_get(id, &mut out) })?;
+    Ok(out)
+}
+
+/// The host's `clock_time_get`.
+#[cfg(target_family = "wasm")]
+pub fn clock_time_get(id: u32, precision: u64) -> Result<u64, Errno> {
+    let mut out = 0;
+    // SAFETY: `out` is a valid guest pointer for the host to write to.
+    check(unsafe { imports::clock_time_get(id, precision, &mut out) })?;
+    Ok(out)
+}
+
+/// The host's `random_get` into a guest buffer.
+#[cfg(target_family = "wasm")]
+pub fn random_get(buf: &mut [u8]) -> Result<(), Errno> {
+    // SAFETY: `buf` is valid guest memory of the given length.
+    check(unsafe { imports::random_get(buf.as_mut_ptr(), buf.len() as u32) })
+}
+
+/// The host's `fd_write` of one guest buffer; returns bytes written.
+#[cfg(target_family = "wasm")]
+pub fn fd_write(fd: u32, bytes: &[u8]) -> Result<usize, Errno> {
+    let iov = [bytes.as_ptr() as u32, bytes.len() as u32];
+    let mut n = 0;
+    // SAFETY: one iovec naming valid guest memory; `n` is writable.
+    check(unsafe { imports::fd_write(fd, &iov, 1, &mut n) })?;
+    Ok(n as usize)
+}
+
+/// The host's `fd_read` into one guest buffer; returns bytes read.
+#[cfg(target_family = "wasm")]
+pub fn fd_read(fd: u32, buf: &mut [u8]) -> Result<usize, Errno> {
+    let iov = [buf.as_mut_ptr() as u32, buf.len() as u32];
+    let mut n = 0;
+    // SAFETY: one iovec naming valid guest memory; `n` is writable.
+    check(unsafe { imports::fd_read(fd, &iov, 1, &mut n) })?;
+    Ok(n as usize)
+}
+
+// Off wasm there is no host to pass through to (host-side unit tests).
+#[cfg(not(target_family = "wasm"))]
+mod off_wasm {
+    use super::Errno;
+    /// Not available off wasm.
+    pub fn clock_res_get(_: u32) -> Result<u64, Errno> {
+        Err(Errno::Nosys)
+    }
+    /// Not available off wasm.
+    pub fn clock_time_get(_: u32, _: u64) -> Result<u64, Errno> {
+        Err(Errno::Nosys)
+    }
+    /// Not available off wasm.
+    pub fn random_get(_: &mut [u8]) -> Result<(), Errno> {
+        Err(Errno::Nosys)
+    }
+    /// Not available off wasm.
+    pub fn fd_write(_: u32, _: &[u8]) -> Result<usize, Errno> {
+        Err(Errno::Nosys)
+    }
+    /// Not available off wasm.
+    pub fn fd_read(_: u32, _: &mut [u8]) -> Result<usize, Errno> {
+        Err(Errno::Nosys)
+    }
+}
+#[cfg(not(target_family = "wasm"))]
+pub use off_wasm::*;

@@ -1,0 +1,136 @@
+//! `poll_oneoff`.
+
+use alloc::vec::Vec;
+
+use crate::clock::Clock;
+use crate::memory::Caller;
+use crate::types::{
+    Clockid, Errno, Event, Eventtype, Subscription, SubscriptionKind, subclockflags,
+};
+
+/// Waiting for events (`plug_poll!`).
+pub trait Poll {
+    /// `poll_oneoff`: waits for at least one of `nsubscriptions`
+    /// subscriptions at `subscriptions`, writes events at `events`, returns
+    /// how many.
+    fn poll_oneoff(
+        &self,
+        caller: &Caller,
+        subscriptions: u32,
+        events: u32,
+        nsubscriptions: u32,
+    ) -> Result<u32, Errno>;
+}
+
+/// The built-in for virtual programs: in-memory files and virtual stdio are
+/// always ready, so fd subscriptions fire at once; when only clocks are
+/// subscribed, time jumps to the earliest deadline (through
+/// [`Clock::advance_to`]) so a sleep finishes without waiting.
+pub struct VirtualPoll<C: Clock + 'static> {
+    clock: &'static C,
+}
+
+impl<C: Clock + 'static> VirtualPoll<C> {
+    /// A poller that reads and advances `clock`.
+    pub const fn new(clock: &'static C) -> VirtualPoll<C> {
+        VirtualPoll { clock }
+    }
+}
+
+impl<C: Clock + Sync + 'static> Poll for VirtualPoll<C> {
+    fn poll_oneoff(
+        &self,
+        caller: &Caller,
+        subscriptions: u32,
+        events: u32,
+        nsubscriptions: u32,
+    ) -> Result<u32, Errno> {
+        if nsubscriptions == 0 {
+            return Err(Errno::Inval);
+        }
+        let mem = &caller.memory;
+        let in_len = nsubscriptions.checked_mul(Subscription::SIZE as u32).ok_or(Errno::Fault)?;
+        let out_len = nsubscriptions.checked_mul(Event::SIZE as u32).ok_or(Errno::Fault)?;
+        mem.check(events, out_len)?;
+        let raw = mem.read_vec(subscriptions, in_len)?;
+        let subs = raw
+            .chunks_exact(Subscription::SIZE)
+            .map(|c| Subscription::from_bytes(c.try_into().unwrap()))
+            .collect::<Result<Vec<_>, _>>()?;
+
+        let event = |s: &Subscription, kind, error| Event {
+            userdata: s.userdata,
+            error,
+            kind,
+            nbytes: 0,
+            flags: 0,
+        };
+        let mut fired: Vec<Event> = Vec::new();
+        let mut deadlines = Vec::new();
+        for s in &subs {
+            match s.kind {
+                SubscriptionKind::FdRead(_) => fired.push(event(s, Eventtype::FdRead, Errno::Success)),
+                SubscriptionKind::FdWrite(_) => fired.push(event(s, Eventtype::FdWrite, Errno::Success)),
+                SubscriptionKind::Clock { id, timeout, flags, .. } => match Clockid::from_raw(id) {
+                    Err(e) => fired.push(event(s, Eventtype::Clock, e)),
+                    Ok(clock) => {
+                        let now = self.clock.clock_time_get(caller, id, 0)?;
+                        let deadline = if flags & subclockflags::SUBSCRIPTION_CLOCK_ABSTIME != 0 {
+                            timeout
+                        } else {
+                            now.saturating_add(timeout)
+                        };
+                        deadlines.push((s, clock, deadline, now));
+                    }
+                },
+            }
+        }
+        // Clocks already due fire with the fd events; if nothing fired, the
+        // earliest deadline is waited for (and any others due by then).
+        let due = |(_, _, deadline, now): &&(_, _, u64, u64)| deadline <= now;
+        if fired.is_empty() && !deadlines.iter().any(|d| due(&d)) {
+            if let Some(&(_, clock, deadline, _)) = deadlines.iter().min_by_key(|d| d.2) {
+                self.clock.advance_to(clock, deadline);
+                for d in deadlines.iter_mut() {
+                    d.3 = d.3.max(if d.1 == clock { deadline } else { d.3 });
+                }
+            }
+        }
+        for d in deadlines.iter().filter(due) {
+            fired.push(event(d.0, Eventtype::Clock, Errno::Success));
+        }
+        let bytes: Vec<u8> = fired.iter().flat_map(|e| e.to_bytes()).collect();
+        mem.write(events, &bytes)?;
+        Ok(fired.len() as u32)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::clock::VirtualClock;
+    use crate::memory::testing::FAKE_CALLER;
+
+    fn clock_sub(userdata: u64, timeout: u64) -> [u8; 48] {
+        let mut b = [0u8; 48];
+        b[0..8].copy_from_slice(&userdata.to_le_bytes());
+        b[16..20].copy_from_slice(&1u32.to_le_bytes());
+        b[24..32].copy_from_slice(&timeout.to_le_bytes());
+        b
+    }
+
+    #[test]
+    fn a_sleep_finishes_by_advancing_the_virtual_clock() {
+        static CLOCK: VirtualClock = VirtualClock::new(0, 0);
+        let poll = VirtualPoll::new(&CLOCK);
+        let mem = &FAKE_CALLER.memory;
+        let mut subs = clock_sub(7, 5_000_000_000).to_vec();
+        subs.extend(clock_sub(8, 9_000_000_000));
+        mem.write(0, &subs).unwrap();
+        assert_eq!(poll.poll_oneoff(&FAKE_CALLER, 0, 1000, 2), Ok(1));
+        assert_eq!(mem.read_u64(1000), Ok(7));
+        assert_eq!(CLOCK.clock_time_get(&FAKE_CALLER, 1, 0), Ok(5_000_000_000));
+        assert_eq!(poll.poll_oneoff(&FAKE_CALLER, 0, 1000, 0), Err(Errno::Inval));
+        assert_eq!(poll.poll_oneoff(&FAKE_CALLER, 65500, 1000, 1), Err(Errno::Fault));
+    }
+}

@@ -1,0 +1,168 @@
+//! Standard input, output and error: captured into buffers a host reads
+//! through the guest's exports, inherited from the host, ignored, or denied.
+
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use crate::passthrough;
+use crate::types::{Errno, Fd};
+
+/// Where fds 0–2 go. The built-in filesystem hands its stdio fds to one.
+pub trait Stdio {
+    /// Reads from stdin into `buf`; `Ok(0)` is end of input.
+    fn read_stdin(&self, buf: &mut [u8]) -> Result<usize, Errno>;
+    /// Writes `bytes` to stdout (fd 1) or stderr (fd 2).
+    fn write(&self, fd: Fd, bytes: &[u8]) -> Result<usize, Errno>;
+}
+
+/// What one stream does.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stream {
+    /// Into (or, for stdin, out of) a buffer a host reads or sets through
+    /// the guest's exports ([`STDOUT`], [`STDERR`], [`STDIN`]).
+    Capture,
+    /// Passed through to the host's fd (the output keeps an import).
+    Inherit,
+    /// Writes vanish; reads see end of input.
+    Ignore,
+    /// Every access is `EBADF`, as if the fd were closed.
+    Deny,
+}
+
+/// One [`Stream`] per standard fd: the built-in [`Stdio`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct StdioConfig {
+    /// fd 0
+    pub stdin: Stream,
+    /// fd 1
+    pub stdout: Stream,
+    /// fd 2
+    pub stderr: Stream,
+}
+
+impl StdioConfig {
+    /// All three captured: import-free.
+    pub const CAPTURE: StdioConfig =
+        StdioConfig { stdin: Stream::Capture, stdout: Stream::Capture, stderr: Stream::Capture };
+    /// All three passed through to the host.
+    pub const INHERIT: StdioConfig =
+        StdioConfig { stdin: Stream::Inherit, stdout: Stream::Inherit, stderr: Stream::Inherit };
+    /// All three ignored.
+    pub const IGNORE: StdioConfig =
+        StdioConfig { stdin: Stream::Ignore, stdout: Stream::Ignore, stderr: Stream::Ignore };
+
+    /// The stream behind `fd` (0, 1 or 2).
+    pub fn stream(&self, fd: Fd) -> Stream {
+        match fd {
+            0 => self.stdin,
+            1 => self.stdout,
+            _ => self.stderr,
+        }
+    }
+}
+
+impl Stdio for StdioConfig {
+    fn read_stdin(&self, buf: &mut [u8]) -> Result<usize, Errno> {
+        match self.stdin {
+            Stream::Capture => Ok(STDIN.read(buf)),
+            Stream::Inherit => passthrough::fd_read(0, buf),
+            Stream::Ignore => Ok(0),
+            Stream::Deny => Err(Errno::Badf),
+        }
+    }
+
+    fn write(&self, fd: Fd, bytes: &[u8]) -> Result<usize, Errno> {
+        match self.stream(fd) {
+            Stream::Capture => {
+                let buffer = if fd == 1 { &STDOUT } else { &STDERR };
+                buffer.0.borrow_mut().extend_from_slice(bytes);
+                Ok(bytes.len())
+            }
+            Stream::Inherit => passthrough::fd_write(fd, bytes),
+            Stream::Ignore => Ok(bytes.len()),
+            Stream::Deny => Err(Errno::Badf),
+        }
+    }
+}
+
+/// A captured output stream.
+pub struct Capture(RefCell<Vec<u8>>);
+// SAFETY: a guest runs on one thread (wasm32 without shared memory).
+unsafe impl Sync for Capture {}
+
+impl Capture {
+    const fn new() -> Capture {
+        Capture(RefCell::new(Vec::new()))
+    }
+
+    /// Calls `f` with everything captured so far.
+    pub fn with<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
+        f(&self.0.borrow())
+    }
+
+    /// A copy of everything captured so far.
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.0.borrow().clone()
+    }
+
+    /// Empties the buffer.
+    pub fn clear(&self) {
+        self.0.borrow_mut().clear();
+    }
+
+    /// Address and length of the buffer in the guest's memory (valid until
+    /// the next write).
+    pub fn raw_parts(&self) -> (usize, usize) {
+        let b = self.0.borrow();
+        (b.as_ptr() as usize, b.len())
+    }
+}
+
+/// Captured standard output.
+pub static STDOUT: Capture = Capture::new();
+/// Captured standard error.
+pub static STDERR: Capture = Capture::new();
+
+/// The bytes a captured stdin hands out.
+pub struct Input(RefCell<(Vec<u8>, usize)>);
+// SAFETY: a guest runs on one thread (wasm32 without shared memory).
+unsafe impl Sync for Input {}
+
+impl Input {
+    /// Replaces what stdin will read.
+    pub fn set(&self, bytes: &[u8]) {
+        *self.0.borrow_mut() = (bytes.to_vec(), 0);
+    }
+
+    fn read(&self, buf: &mut [u8]) -> usize {
+        let mut input = self.0.borrow_mut();
+        let (bytes, at) = &mut *input;
+        let n = buf.len().min(bytes.len() - *at);
+        buf[..n].copy_from_slice(&bytes[*at..*at + n]);
+        *at += n;
+        n
+    }
+}
+
+/// Captured standard input (empty unless a host sets it).
+pub static STDIN: Input = Input(RefCell::new((Vec::new(), 0)));
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn capture_ignore_and_deny() {
+        let cfg = StdioConfig { stdout: Stream::Ignore, stderr: Stream::Deny, ..StdioConfig::CAPTURE };
+        assert_eq!(cfg.write(1, b"gone"), Ok(4));
+        assert_eq!(cfg.write(2, b"no"), Err(Errno::Badf));
+        STDIN.set(b"abc");
+        let mut buf = [0; 2];
+        assert_eq!(cfg.read_stdin(&mut buf), Ok(2));
+        assert_eq!(cfg.read_stdin(&mut buf), Ok(1));
+        assert_eq!(cfg.read_stdin(&mut buf), Ok(0));
+        STDERR.clear();
+        assert_eq!(StdioConfig::CAPTURE.write(2, b"err"), Ok(3));
+        assert_eq!(STDERR.to_vec(), b"err");
+    }
+}
