@@ -59,7 +59,7 @@ pub mod types;
 
 pub use args::{Args, Env, StringList};
 pub use clock::{Clock, HostClock, VirtualClock};
-pub use fs::Fs;
+pub use fs::{EmbeddedNode, Fs, Preopen, Vfs};
 pub use memory::{Bridge, Caller, Memory};
 pub use poll::{Poll, VirtualPoll};
 pub use process::{Exit, Process};
@@ -75,7 +75,7 @@ pub use wasi_virt_abi as abi;
 pub mod prelude {
     pub use crate::args::{Args, Env, StringList};
     pub use crate::clock::{Clock, HostClock, VirtualClock};
-    pub use crate::fs::Fs;
+    pub use crate::fs::{EmbeddedNode, Fs, Preopen, Vfs};
     pub use crate::memory::Caller;
     pub use crate::poll::{Poll, VirtualPoll};
     pub use crate::process::{Exit, Process};

@@ -21,12 +21,30 @@ pub enum Stream {
     /// Into (or, for stdin, out of) a buffer a host reads or sets through
     /// the guest's exports ([`STDOUT`], [`STDERR`], [`STDIN`]).
     Capture,
-    /// Passed through to the host's fd (the output keeps an import).
-    Inherit,
+    /// Passed through to the host's fd (the output keeps an import). Build
+    /// it with [`Stream::INHERIT`].
+    Inherit(Passthrough),
     /// Writes vanish; reads see end of input.
     Ignore,
     /// Every access is `EBADF`, as if the fd were closed.
     Deny,
+}
+
+/// The host's `fd_read`/`fd_write`, held as function pointers so that a
+/// guest that never inherits stdio never links them: its output then keeps
+/// no `fd_read`/`fd_write` import.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Passthrough {
+    read: fn(Fd, &mut [u8]) -> Result<usize, Errno>,
+    write: fn(Fd, &[u8]) -> Result<usize, Errno>,
+}
+
+impl Stream {
+    /// Passed through to the host's fd.
+    pub const INHERIT: Stream = Stream::Inherit(Passthrough {
+        read: passthrough::fd_read,
+        write: passthrough::fd_write,
+    });
 }
 
 /// One [`Stream`] per standard fd: the built-in [`Stdio`].
@@ -46,7 +64,7 @@ impl StdioConfig {
         StdioConfig { stdin: Stream::Capture, stdout: Stream::Capture, stderr: Stream::Capture };
     /// All three passed through to the host.
     pub const INHERIT: StdioConfig =
-        StdioConfig { stdin: Stream::Inherit, stdout: Stream::Inherit, stderr: Stream::Inherit };
+        StdioConfig { stdin: Stream::INHERIT, stdout: Stream::INHERIT, stderr: Stream::INHERIT };
     /// All three ignored.
     pub const IGNORE: StdioConfig =
         StdioConfig { stdin: Stream::Ignore, stdout: Stream::Ignore, stderr: Stream::Ignore };
@@ -65,7 +83,7 @@ impl Stdio for StdioConfig {
     fn read_stdin(&self, buf: &mut [u8]) -> Result<usize, Errno> {
         match self.stdin {
             Stream::Capture => Ok(STDIN.read(buf)),
-            Stream::Inherit => passthrough::fd_read(0, buf),
+            Stream::Inherit(host) => (host.read)(0, buf),
             Stream::Ignore => Ok(0),
             Stream::Deny => Err(Errno::Badf),
         }
@@ -78,7 +96,7 @@ impl Stdio for StdioConfig {
                 buffer.0.borrow_mut().extend_from_slice(bytes);
                 Ok(bytes.len())
             }
-            Stream::Inherit => passthrough::fd_write(fd, bytes),
+            Stream::Inherit(host) => (host.write)(fd, bytes),
             Stream::Ignore => Ok(bytes.len()),
             Stream::Deny => Err(Errno::Badf),
         }

@@ -50,3 +50,15 @@ pub trait Fs {
     fn sock_send(&self, caller: &Caller, fd: Fd, si_data: u32, si_data_len: u32, si_flags: u32) -> Result<Size, Errno>;
     fn sock_shutdown(&self, caller: &Caller, fd: Fd, how: u32) -> Result<(), Errno>;
 }
+
+mod embedded;
+mod fd_ops;
+mod fd_table;
+mod io;
+mod path;
+mod path_ops;
+mod tree;
+mod vfs;
+
+pub use embedded::EmbeddedNode;
+pub use vfs::{Preopen, Vfs};

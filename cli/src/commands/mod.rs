@@ -1,0 +1,4 @@
+//! One file per subcommand, each with its clap `Opts` and a `run`.
+
+pub mod inspect;
+pub mod merge;

@@ -1,0 +1,90 @@
+//! `wasi-virt`: merge a WASI-virtualizing guest and preview1 programs into one
+//! module that needs no host WASI, and inspect modules.
+//!
+//! `main` only dispatches and reports: every subcommand returns an
+//! `anyhow::Error` whose chain says what went wrong at each layer, printed as
+//! `error: …` with `Caused by:` lines, exit code 1.
+
+mod commands;
+mod module;
+mod passes;
+mod provenance;
+
+use std::io::{self, Write};
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// Build-time WASI virtualization: turn preview1 programs into modules that
+/// run with no host WASI at all.
+#[derive(Parser)]
+#[command(name = "wasi-virt", version, about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Merge a guest and its target programs into one module.
+    Merge(commands::merge::Opts),
+    /// Print a module's imports, exports and wasi-virt manifest.
+    Inspect(commands::inspect::Opts),
+}
+
+fn main() -> ExitCode {
+    // A panic is a wasi-virt bug; say so in one line, without a backtrace.
+    std::panic::set_hook(Box::new(|info| {
+        let message = info
+            .payload()
+            .downcast_ref::<&str>()
+            .map(|s| s.to_string())
+            .or_else(|| info.payload().downcast_ref::<String>().cloned())
+            .unwrap_or_default();
+        let place = info
+            .location()
+            .map(|l| format!(" ({}:{})", l.file(), l.line()))
+            .unwrap_or_default();
+        let _ = writeln!(
+            io::stderr(),
+            "error: internal error: {message}{place}; this is a wasi-virt bug, please report it"
+        );
+    }));
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Merge(opts) => commands::merge::run(opts),
+        Command::Inspect(opts) => commands::inspect::run(opts),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) if is_broken_pipe(&e) => ExitCode::SUCCESS,
+        Err(e) => {
+            report(&e);
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// `error: <outermost>` then each cause on its own line, as wasm-tools does.
+fn report(e: &anyhow::Error) {
+    let mut text = format!("error: {e}\n");
+    let causes: Vec<String> = e.chain().skip(1).map(|c| c.to_string()).collect();
+    if !causes.is_empty() {
+        text.push_str("\nCaused by:\n");
+        for (i, cause) in causes.iter().enumerate() {
+            if causes.len() == 1 {
+                text.push_str(&format!("    {cause}\n"));
+            } else {
+                text.push_str(&format!("    {i}: {cause}\n"));
+            }
+        }
+    }
+    let _ = io::stderr().write_all(text.as_bytes());
+}
+
+/// Writing to a closed pipe (`wasi-virt inspect x.wasm | head`) is not an error.
+fn is_broken_pipe(e: &anyhow::Error) -> bool {
+    e.chain()
+        .filter_map(|c| c.downcast_ref::<io::Error>())
+        .any(|io| io.kind() == io::ErrorKind::BrokenPipe)
+}

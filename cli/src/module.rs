@@ -1,0 +1,352 @@
+//! A read-only view of one input module: the parts the merge needs, kept as
+//! wasmparser readers that borrow the input bytes, so that reading a 16 MB
+//! module costs one pass over its section headers and nothing is copied.
+
+use std::fmt;
+
+use anyhow::{Context, Result, bail};
+use wasmparser::{
+    CompositeInnerType, CustomSectionReader, DataSectionReader, ElementSectionReader, Encoding,
+    Export, FuncType, FunctionBody, GlobalSectionReader, Import, MemoryType, Parser, Payload,
+    TableSectionReader, TagSectionReader, TypeRef, TypeSectionReader, ValType,
+};
+
+/// The magic number every WebAssembly binary starts with.
+const MAGIC: &[u8; 4] = b"\0asm";
+
+/// One parsed input module.
+///
+/// `name` is how messages refer to it (the path the user gave), so that every
+/// error can name its file.
+#[derive(Clone)]
+pub struct Module<'a> {
+    /// The path as the user wrote it, for messages.
+    pub name: String,
+    /// The whole input.
+    pub bytes: &'a [u8],
+    /// Every type of the type index space; `None` for non-function (GC) types.
+    pub types: Vec<Option<FuncType>>,
+    /// The type section, re-read when the output is encoded.
+    pub type_section: Option<TypeSectionReader<'a>>,
+    /// Every import, compact encodings flattened, in index order.
+    pub imports: Vec<Import<'a>>,
+    /// The type index of every function: imported ones first, as in the index space.
+    pub func_types: Vec<u32>,
+    /// How many functions are imported.
+    pub func_imports: u32,
+    /// Imported and defined tables.
+    pub tables: Space,
+    /// The table section.
+    pub table_section: Option<TableSectionReader<'a>>,
+    /// Imported memories count; defined memory types.
+    pub memory_imports: u32,
+    /// The defined memories.
+    pub memories: Vec<MemoryType>,
+    /// Imported and defined globals.
+    pub globals: Space,
+    /// The global section.
+    pub global_section: Option<GlobalSectionReader<'a>>,
+    /// Imported and defined tags.
+    pub tags: Space,
+    /// The tag section.
+    pub tag_section: Option<TagSectionReader<'a>>,
+    /// Every export.
+    pub exports: Vec<Export<'a>>,
+    /// The start function, if any.
+    pub start: Option<u32>,
+    /// The element section and its segment count.
+    pub element_section: Option<ElementSectionReader<'a>>,
+    /// Number of element segments.
+    pub element_count: u32,
+    /// The data section.
+    pub data_section: Option<DataSectionReader<'a>>,
+    /// Number of data segments.
+    pub data_count: u32,
+    /// Whether the module has a DataCount section.
+    pub has_data_count: bool,
+    /// Every function body, in definition order.
+    pub bodies: Vec<FunctionBody<'a>>,
+    /// Custom sections, in order.
+    pub customs: Vec<CustomSectionReader<'a>>,
+}
+
+/// The size of one index space: imports come first, then definitions.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Space {
+    /// How many entries are imported.
+    pub imported: u32,
+    /// How many entries are defined.
+    pub defined: u32,
+}
+
+impl<'a> Module<'a> {
+    /// Parses `bytes`, read from the file `name`.
+    ///
+    /// This reads the structure only: function bodies and constant
+    /// expressions are checked when the output is encoded and validated,
+    /// which keeps the common path one pass over the input.
+    pub fn parse(name: &str, bytes: &'a [u8]) -> Result<Module<'a>> {
+        if bytes.len() < 4 || &bytes[..4] != MAGIC {
+            bail!("{name}: not a WebAssembly module (it does not start with `\\0asm`)");
+        }
+        parse_sections(name, bytes).with_context(|| format!("{name}: cannot read the module"))
+    }
+
+    /// The type of function `index`, if it is a function type.
+    pub fn func_type(&self, index: u32) -> Option<&FuncType> {
+        let ty = *self.func_types.get(index as usize)?;
+        self.types.get(ty as usize)?.as_ref()
+    }
+
+    /// The function an export of that name refers to.
+    pub fn exported_func(&self, name: &str) -> Option<u32> {
+        self.exports
+            .iter()
+            .find(|e| e.name == name && e.kind == wasmparser::ExternalKind::Func)
+            .map(|e| e.index)
+    }
+
+    /// The function imports as (function index, position in `imports`,
+    /// import, type index).
+    pub fn func_imports(&self) -> impl Iterator<Item = (u32, usize, &Import<'a>, u32)> {
+        self.imports
+            .iter()
+            .enumerate()
+            .filter_map(|(position, i)| match i.ty {
+                TypeRef::Func(t) | TypeRef::FuncExact(t) => Some((position, i, t)),
+                _ => None,
+            })
+            .enumerate()
+            .map(|(index, (position, import, ty))| (index as u32, position, import, ty))
+    }
+
+    /// The data of every custom section called `name`, concatenated in order.
+    pub fn custom_sections(&self, name: &str) -> Option<Vec<u8>> {
+        let mut found = None;
+        for section in self.customs.iter().filter(|c| c.name() == name) {
+            found
+                .get_or_insert_with(Vec::new)
+                .extend_from_slice(section.data());
+        }
+        found
+    }
+}
+
+fn parse_sections<'a>(name: &str, bytes: &'a [u8]) -> Result<Module<'a>> {
+    let mut m = Module {
+        name: name.to_string(),
+        bytes,
+        types: Vec::new(),
+        type_section: None,
+        imports: Vec::new(),
+        func_types: Vec::new(),
+        func_imports: 0,
+        tables: Space::default(),
+        table_section: None,
+        memory_imports: 0,
+        memories: Vec::new(),
+        globals: Space::default(),
+        global_section: None,
+        tags: Space::default(),
+        tag_section: None,
+        exports: Vec::new(),
+        start: None,
+        element_section: None,
+        element_count: 0,
+        data_section: None,
+        data_count: 0,
+        has_data_count: false,
+        bodies: Vec::new(),
+        customs: Vec::new(),
+    };
+    for payload in Parser::new(0).parse_all(bytes) {
+        match payload? {
+            Payload::Version {
+                encoding: Encoding::Component,
+                ..
+            } => {
+                bail!(
+                    "{name} is a component, not a core module (wasi-virt merges preview1 core modules)"
+                )
+            }
+            Payload::Version { .. } => {}
+            Payload::TypeSection(reader) => {
+                for group in reader.clone() {
+                    for sub in group?.into_types() {
+                        m.types.push(match sub.composite_type.inner {
+                            CompositeInnerType::Func(f) => Some(f),
+                            _ => None,
+                        });
+                    }
+                }
+                m.type_section = Some(reader);
+            }
+            Payload::ImportSection(reader) => {
+                for import in reader.into_imports() {
+                    let import = import?;
+                    match import.ty {
+                        TypeRef::Func(t) | TypeRef::FuncExact(t) => {
+                            m.func_types.push(t);
+                            m.func_imports += 1;
+                        }
+                        TypeRef::Table(_) => m.tables.imported += 1,
+                        TypeRef::Memory(_) => m.memory_imports += 1,
+                        TypeRef::Global(_) => m.globals.imported += 1,
+                        TypeRef::Tag(_) => m.tags.imported += 1,
+                    }
+                    m.imports.push(import);
+                }
+            }
+            Payload::FunctionSection(reader) => {
+                for ty in reader {
+                    m.func_types.push(ty?);
+                }
+            }
+            Payload::TableSection(reader) => {
+                m.tables.defined = reader.count();
+                m.table_section = Some(reader);
+            }
+            Payload::MemorySection(reader) => {
+                for memory in reader {
+                    m.memories.push(memory?);
+                }
+            }
+            Payload::TagSection(reader) => {
+                m.tags.defined = reader.count();
+                m.tag_section = Some(reader);
+            }
+            Payload::GlobalSection(reader) => {
+                m.globals.defined = reader.count();
+                m.global_section = Some(reader);
+            }
+            Payload::ExportSection(reader) => {
+                for export in reader {
+                    m.exports.push(export?);
+                }
+            }
+            Payload::StartSection { func, .. } => m.start = Some(func),
+            Payload::ElementSection(reader) => {
+                m.element_count = reader.count();
+                m.element_section = Some(reader);
+            }
+            Payload::DataCountSection { .. } => m.has_data_count = true,
+            Payload::DataSection(reader) => {
+                m.data_count = reader.count();
+                m.data_section = Some(reader);
+            }
+            Payload::CodeSectionStart { count, .. } => m.bodies.reserve(count as usize),
+            Payload::CodeSectionEntry(body) => m.bodies.push(body),
+            Payload::CustomSection(reader) => m.customs.push(reader),
+            Payload::End(_) => {}
+            Payload::UnknownSection { id, range, .. } => {
+                bail!("unknown section with id {id} at offset {:#x}", range.start)
+            }
+            other => {
+                // Component payloads cannot follow a core module header, and
+                // every core section is handled above; a new proposal's
+                // section lands here.
+                let (id, range) = other
+                    .as_section()
+                    .map(|(id, range)| (id.to_string(), range.start))
+                    .unwrap_or_else(|| ("?".to_string(), 0));
+                bail!("unsupported section with id {id} at offset {range:#x}")
+            }
+        }
+    }
+    let defined = m.func_types.len() as u32 - m.func_imports;
+    if m.bodies.len() as u32 != defined {
+        bail!(
+            "the function section declares {defined} functions but the code section has {} bodies",
+            m.bodies.len()
+        );
+    }
+    Ok(m)
+}
+
+/// A core function signature written as WAT spells it, e.g.
+/// `(param i32 i64) (result i32)`: the form `preview1::signature_text` uses,
+/// so that a mismatch message shows both sides alike.
+pub struct Signature<'t>(pub &'t FuncType);
+
+impl fmt::Display for Signature<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "(param")?;
+        for p in self.0.params() {
+            write!(f, " {}", val_type_name(p))?;
+        }
+        write!(f, ") (result")?;
+        for r in self.0.results() {
+            write!(f, " {}", val_type_name(r))?;
+        }
+        write!(f, ")")
+    }
+}
+
+fn val_type_name(t: &ValType) -> String {
+    match t {
+        ValType::I32 => "i32".into(),
+        ValType::I64 => "i64".into(),
+        ValType::F32 => "f32".into(),
+        ValType::F64 => "f64".into(),
+        ValType::V128 => "v128".into(),
+        ValType::Ref(r) => r.to_string(),
+    }
+}
+
+/// Converts the abi crate's value type into wasmparser's.
+pub fn abi_val_type(t: wasi_virt_abi::preview1::ValType) -> ValType {
+    match t {
+        wasi_virt_abi::preview1::ValType::I32 => ValType::I32,
+        wasi_virt_abi::preview1::ValType::I64 => ValType::I64,
+    }
+}
+
+/// The core type preview1 gives `function`.
+pub fn preview1_type(function: &wasi_virt_abi::preview1::Function) -> FuncType {
+    let params: Vec<ValType> = function.core_params().map(abi_val_type).collect();
+    let results: Vec<ValType> = function
+        .core_results()
+        .iter()
+        .copied()
+        .map(abi_val_type)
+        .collect();
+    FuncType::new(params, results)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn not_wasm_is_named() {
+        let err = Module::parse("notes.txt", b"hello world").err().unwrap();
+        assert_eq!(
+            err.to_string(),
+            "notes.txt: not a WebAssembly module (it does not start with `\\0asm`)"
+        );
+    }
+
+    #[test]
+    fn truncated_carries_an_offset() {
+        let bytes = wat::parse_str("(module (func (export \"f\")))").unwrap();
+        let err = Module::parse("t.wasm", &bytes[..bytes.len() - 3])
+            .err()
+            .unwrap();
+        let text = format!("{err:#}");
+        assert!(text.starts_with("t.wasm: cannot read the module"), "{text}");
+        assert!(text.contains("offset"), "{text}");
+    }
+
+    #[test]
+    fn component_is_refused() {
+        let bytes = wat::parse_str("(component)").unwrap();
+        let err = Module::parse("c.wasm", &bytes).err().unwrap();
+        assert!(format!("{err:#}").contains("c.wasm is a component, not a core module"));
+    }
+
+    #[test]
+    fn signature_matches_the_abi_spelling() {
+        let f = wasi_virt_abi::preview1::function("fd_write").unwrap();
+        assert_eq!(Signature(&preview1_type(f)).to_string(), f.signature());
+    }
+}

@@ -1,0 +1,189 @@
+//! Pass 6: the bodies of the bridge functions that replace the guest's
+//! `wasi-virt:bridge/<target>` imports.
+//!
+//! Each is one bulk instruction between the target's memory and the guest's:
+//! an iovec array or a file's bytes cross in one `memory.copy`, never byte by
+//! byte. The guest checks bounds before it calls, so the bodies check
+//! nothing; an out-of-bounds copy would trap, which is the right failure for
+//! a guest bug.
+
+use wasm_encoder::{Function, Instruction};
+use wasmparser::{FuncType, ValType};
+
+use super::layout::Plan;
+
+/// One function of a target's memory bridge.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BridgeOp {
+    /// `size: () -> i32`
+    Size,
+    /// `read: (guest_dst, target_src, len)`
+    Read,
+    /// `write: (target_dst, guest_src, len)`
+    Write,
+    /// `fill: (target_dst, value, len)`
+    Fill,
+}
+
+impl BridgeOp {
+    /// The bridge function an import name refers to.
+    pub fn from_name(name: &str) -> Option<BridgeOp> {
+        use wasi_virt_abi::names::{BRIDGE_FILL, BRIDGE_READ, BRIDGE_SIZE, BRIDGE_WRITE};
+        match name {
+            BRIDGE_SIZE => Some(BridgeOp::Size),
+            BRIDGE_READ => Some(BridgeOp::Read),
+            BRIDGE_WRITE => Some(BridgeOp::Write),
+            BRIDGE_FILL => Some(BridgeOp::Fill),
+            _ => None,
+        }
+    }
+
+    /// The core type the guest must import it with.
+    pub fn func_type(self) -> FuncType {
+        match self {
+            BridgeOp::Size => FuncType::new([], [ValType::I32]),
+            _ => FuncType::new([ValType::I32; 3], []),
+        }
+    }
+
+    /// Whether the body touches the guest's memory too.
+    pub fn uses_guest_memory(self) -> bool {
+        matches!(self, BridgeOp::Read | BridgeOp::Write)
+    }
+}
+
+/// The body of one bridge function, given the output's index of the
+/// target's memory and of the guest's.
+pub fn body(op: BridgeOp, target_memory: u32, guest_memory: u32) -> Function {
+    let mut f = Function::new([]);
+    let args = [
+        Instruction::LocalGet(0),
+        Instruction::LocalGet(1),
+        Instruction::LocalGet(2),
+    ];
+    match op {
+        BridgeOp::Size => {
+            f.instruction(&Instruction::MemorySize(target_memory));
+        }
+        BridgeOp::Read => {
+            args.iter().for_each(|i| {
+                f.instruction(i);
+            });
+            f.instruction(&Instruction::MemoryCopy {
+                dst_mem: guest_memory,
+                src_mem: target_memory,
+            });
+        }
+        BridgeOp::Write => {
+            args.iter().for_each(|i| {
+                f.instruction(i);
+            });
+            f.instruction(&Instruction::MemoryCopy {
+                dst_mem: target_memory,
+                src_mem: guest_memory,
+            });
+        }
+        BridgeOp::Fill => {
+            args.iter().for_each(|i| {
+                f.instruction(i);
+            });
+            f.instruction(&Instruction::MemoryFill(target_memory));
+        }
+    }
+    f.instruction(&Instruction::End);
+    f
+}
+
+/// The bodies of every bridge function of the plan, in the plan's order.
+pub fn run(plan: &Plan) -> Vec<Function> {
+    plan.bridges
+        .iter()
+        .map(|b| body(b.op, b.target_memory, b.guest_memory))
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use wasm_encoder::{
+        CodeSection, FunctionSection, MemorySection, MemoryType, Module, TypeSection,
+    };
+
+    /// A module of two memories with one bridge function of each kind,
+    /// run in wasmi: the copies must cross between the right memories.
+    #[test]
+    fn bodies_copy_between_the_right_memories() {
+        let mut types = TypeSection::new();
+        types.ty().function([], [wasm_encoder::ValType::I32]);
+        types.ty().function([wasm_encoder::ValType::I32; 3], []);
+        let mut funcs = FunctionSection::new();
+        let mut code = CodeSection::new();
+        for (ty, op) in [
+            (0, BridgeOp::Size),
+            (1, BridgeOp::Read),
+            (1, BridgeOp::Write),
+            (1, BridgeOp::Fill),
+        ] {
+            funcs.function(ty);
+            code.function(&body(op, 0, 1));
+        }
+        let mut memories = MemorySection::new();
+        let mem = MemoryType {
+            minimum: 1,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        };
+        memories.memory(mem);
+        memories.memory(MemoryType { minimum: 2, ..mem });
+        let mut exports = wasm_encoder::ExportSection::new();
+        for (i, name) in ["size", "read", "write", "fill"].iter().enumerate() {
+            exports.export(name, wasm_encoder::ExportKind::Func, i as u32);
+        }
+        exports.export("target", wasm_encoder::ExportKind::Memory, 0);
+        exports.export("guest", wasm_encoder::ExportKind::Memory, 1);
+        let mut module = Module::new();
+        module
+            .section(&types)
+            .section(&funcs)
+            .section(&memories)
+            .section(&exports)
+            .section(&code);
+        let bytes = module.finish();
+        wasmparser::Validator::new().validate_all(&bytes).unwrap();
+
+        let engine = wasmi::Engine::default();
+        let module = wasmi::Module::new(&engine, &bytes).unwrap();
+        let mut store = wasmi::Store::new(&engine, ());
+        let instance = wasmi::Linker::<()>::new(&engine)
+            .instantiate_and_start(&mut store, &module)
+            .unwrap();
+        let target = instance.get_memory(&store, "target").unwrap();
+        let guest = instance.get_memory(&store, "guest").unwrap();
+        let call3 = |store: &mut wasmi::Store<()>, name: &str, a: i32, b: i32, c: i32| {
+            let f = instance
+                .get_typed_func::<(i32, i32, i32), ()>(&*store, name)
+                .unwrap();
+            f.call(store, (a, b, c)).unwrap();
+        };
+        let size = instance.get_typed_func::<(), i32>(&store, "size").unwrap();
+        assert_eq!(
+            size.call(&mut store, ()).unwrap(),
+            1,
+            "size is the target's, not the guest's"
+        );
+
+        target.write(&mut store, 100, b"hello").unwrap();
+        call3(&mut store, "read", 70_000, 100, 5);
+        assert_eq!(&guest.data(&store)[70_000..70_005], b"hello");
+
+        guest.write(&mut store, 8, b"world").unwrap();
+        call3(&mut store, "write", 200, 8, 5);
+        assert_eq!(&target.data(&store)[200..205], b"world");
+
+        call3(&mut store, "fill", 300, 0x2a, 4);
+        assert_eq!(&target.data(&store)[300..304], &[0x2a; 4]);
+        assert_eq!(&guest.data(&store)[300..304], &[0; 4]);
+    }
+}

@@ -1,0 +1,497 @@
+//! Pass 7: write the output in one streaming re-encode of every input.
+//!
+//! Each input is re-encoded through [`Remap`], a `wasm_encoder` re-encoder
+//! whose index hooks look the input's [`IndexMap`] up; sections are
+//! concatenated in the plan's order (targets, then the guest, then what the
+//! merge generates). The code section, which is nearly all of a large
+//! target, is re-encoded on every core in contiguous chunks of about equal
+//! size, then joined in order.
+
+use std::fmt;
+
+use anyhow::{Result, anyhow};
+use wasm_encoder::reencode::{self, Reencode, RoundtripReencoder};
+use wasm_encoder::{
+    CustomSection, DataCountSection, DataSection, ElementSection, Encode, ExportSection, Function,
+    FunctionSection, GlobalSection, ImportSection, Instruction, MemorySection, RawSection,
+    SectionId, StartSection, TableSection, TagSection, TypeSection,
+};
+use wasmparser::FunctionBody;
+
+use super::layout::{IndexMap, Plan, UNRESOLVED};
+use crate::module::Module;
+use crate::provenance;
+
+/// Below this many bytes of code, threads cost more than they save.
+const PARALLEL_THRESHOLD: usize = 1 << 20;
+
+/// Encodes the output of `plan` from `modules` (targets, then the guest),
+/// with `bridges` the bodies of the plan's bridge functions.
+pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<Vec<u8>> {
+    let guest = plan.guest();
+    let remap = |mi: usize| Remap {
+        map: &plan.maps[mi],
+    };
+    let mut out = wasm_encoder::Module::new();
+
+    let mut types = TypeSection::new();
+    for (mi, m) in modules.iter().enumerate() {
+        if let Some(section) = &m.type_section {
+            remap(mi)
+                .parse_type_section(&mut types, section.clone())
+                .map_err(|e| at(m, e))?;
+        }
+    }
+    for ty in &plan.extra_types {
+        let mut rt = RoundtripReencoder;
+        let params: Vec<_> = ty
+            .params()
+            .iter()
+            .map(|t| rt.val_type(*t))
+            .collect::<Result<_, _>>()?;
+        let results: Vec<_> = ty
+            .results()
+            .iter()
+            .map(|t| rt.val_type(*t))
+            .collect::<Result<_, _>>()?;
+        types.ty().function(params, results);
+    }
+    out.section(&types);
+
+    let mut imports = ImportSection::new();
+    let mut entries = Vec::new();
+    for kept in &plan.kept {
+        let m = modules[kept.module];
+        let import = &m.imports[kept.import];
+        let ty = remap(kept.module)
+            .entity_type(import.ty)
+            .map_err(|e| at(m, e))?;
+        imports.import(&kept.output_module, import.name, ty);
+        entries.push(provenance::Entry {
+            origin: kept.origin.clone(),
+            module: kept.output_module.clone(),
+            name: import.name.to_string(),
+        });
+    }
+    if !imports.is_empty() {
+        out.section(&imports);
+    }
+
+    let mut functions = FunctionSection::new();
+    for (map, m) in plan.maps.iter().zip(modules) {
+        for ty in &m.func_types[m.func_imports as usize..] {
+            functions.function(map.type_offset + ty);
+        }
+    }
+    for bridge in &plan.bridges {
+        functions.function(bridge.ty);
+    }
+    if let Some((_, ty)) = plan.start.wrapper {
+        functions.function(ty);
+    }
+    out.section(&functions);
+
+    let mut tables = TableSection::new();
+    let mut memories = MemorySection::new();
+    let mut tags = TagSection::new();
+    let mut globals = GlobalSection::new();
+    let mut elements = ElementSection::new();
+    let mut data = DataSection::new();
+    for (mi, m) in modules.iter().enumerate() {
+        let mut r = remap(mi);
+        let e = |e| at(m, e);
+        if let Some(s) = &m.table_section {
+            r.parse_table_section(&mut tables, s.clone()).map_err(e)?;
+        }
+        for memory in &m.memories {
+            memories.memory(r.memory_type(*memory).map_err(e)?);
+        }
+        if let Some(s) = &m.tag_section {
+            r.parse_tag_section(&mut tags, s.clone()).map_err(e)?;
+        }
+        if let Some(s) = &m.global_section {
+            r.parse_global_section(&mut globals, s.clone()).map_err(e)?;
+        }
+        if let Some(s) = &m.element_section {
+            r.parse_element_section(&mut elements, s.clone())
+                .map_err(e)?;
+        }
+        if let Some(s) = &m.data_section {
+            r.parse_data_section(&mut data, s.clone()).map_err(e)?;
+        }
+    }
+    if !tables.is_empty() {
+        out.section(&tables);
+    }
+    if !memories.is_empty() {
+        out.section(&memories);
+    }
+    if !tags.is_empty() {
+        out.section(&tags);
+    }
+    if !globals.is_empty() {
+        out.section(&globals);
+    }
+
+    // The guest decides the output's API; its internal exports are only
+    // for the merge.
+    let mut exports = ExportSection::new();
+    let g = modules[guest];
+    for export in &g.exports {
+        if export
+            .name
+            .starts_with(wasi_virt_abi::names::INTERNAL_EXPORT_PREFIX)
+        {
+            continue;
+        }
+        remap(guest)
+            .parse_export(&mut exports, *export)
+            .map_err(|e| at(g, e))?;
+    }
+    out.section(&exports);
+
+    let start_call = |&(mi, func): &(usize, u32)| -> Result<u32> {
+        let mut r = remap(mi);
+        r.function_index(func).map_err(|e| at(modules[mi], e))
+    };
+    match (&plan.start.calls[..], plan.start.wrapper) {
+        ([], _) => {}
+        (_, Some((wrapper, _))) => {
+            out.section(&StartSection {
+                function_index: wrapper,
+            });
+        }
+        ([only], None) => {
+            out.section(&StartSection {
+                function_index: start_call(only)?,
+            });
+        }
+        _ => unreachable!("layout gives several start functions a wrapper"),
+    }
+
+    if !elements.is_empty() {
+        out.section(&elements);
+    }
+    if modules.iter().any(|m| m.has_data_count) {
+        out.section(&DataCountSection { count: data.len() });
+    }
+
+    let mut generated = bridges;
+    if plan.start.wrapper.is_some() {
+        let mut f = Function::new([]);
+        for call in &plan.start.calls {
+            f.instruction(&Instruction::Call(start_call(call)?));
+        }
+        f.instruction(&Instruction::End);
+        generated.push(f);
+    }
+    let code = encode_code(plan, modules, &generated)?;
+    out.section(&RawSection {
+        id: SectionId::Code as u8,
+        data: &code,
+    });
+
+    if !data.is_empty() {
+        out.section(&data);
+    }
+
+    // The guest's custom sections stay (wasm-bindgen reads its own later);
+    // the targets' are dropped, and so are `name` sections, whose indices
+    // no longer hold, and the manifest, which was for the merge only.
+    for custom in &g.customs {
+        let name = custom.name();
+        if name == "name" || name == wasi_virt_abi::manifest::SECTION || name == provenance::SECTION
+        {
+            continue;
+        }
+        out.section(&CustomSection {
+            name: name.into(),
+            data: custom.data().into(),
+        });
+    }
+    if !entries.is_empty() {
+        let text = provenance::encode(&entries);
+        out.section(&CustomSection {
+            name: provenance::SECTION.into(),
+            data: text.as_bytes().into(),
+        });
+    }
+    Ok(out.finish())
+}
+
+/// The code section's contents: every input's bodies, re-encoded in
+/// parallel chunks, then the generated functions.
+fn encode_code(plan: &Plan, modules: &[&Module], generated: &[Function]) -> Result<Vec<u8>> {
+    let work: Vec<(usize, u32, &FunctionBody)> = modules
+        .iter()
+        .enumerate()
+        .flat_map(|(mi, m)| {
+            m.bodies
+                .iter()
+                .enumerate()
+                .map(move |(i, b)| (mi, i as u32, b))
+        })
+        .collect();
+    let total: usize = work.iter().map(|(_, _, b)| body_len(b)).sum();
+    let threads = if total < PARALLEL_THRESHOLD {
+        1
+    } else {
+        std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8)
+    };
+    let chunks = split_by_size(&work, total, threads);
+    let encoded: Vec<Result<Vec<u8>>> = if chunks.len() == 1 {
+        vec![encode_bodies(plan, modules, chunks[0])]
+    } else {
+        std::thread::scope(|s| {
+            let handles: Vec<_> = chunks
+                .iter()
+                .map(|chunk| s.spawn(move || encode_bodies(plan, modules, chunk)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(anyhow!("internal error: a code encoder thread panicked"))
+                    })
+                })
+                .collect()
+        })
+    };
+    let count = (work.len() + generated.len()) as u32;
+    let mut code = Vec::with_capacity(total + total / 8 + 16);
+    count.encode(&mut code);
+    for chunk in encoded {
+        code.extend_from_slice(&chunk?);
+    }
+    for f in generated {
+        f.encode(&mut code);
+    }
+    Ok(code)
+}
+
+/// Splits `work` into at most `n` contiguous chunks of about equal bytes.
+fn split_by_size<'w, 'b>(
+    work: &'w [(usize, u32, &'b FunctionBody<'b>)],
+    total: usize,
+    n: usize,
+) -> Vec<&'w [(usize, u32, &'b FunctionBody<'b>)]> {
+    let mut chunks = Vec::with_capacity(n);
+    let (mut start, mut acc) = (0, 0);
+    let per_chunk = total / n.max(1) + 1;
+    for (i, (_, _, body)) in work.iter().enumerate() {
+        acc += body_len(body);
+        if acc >= per_chunk && chunks.len() + 1 < n {
+            chunks.push(&work[start..=i]);
+            start = i + 1;
+            acc = 0;
+        }
+    }
+    chunks.push(&work[start..]);
+    chunks
+}
+
+/// The size of a body in bytes.
+fn body_len(body: &FunctionBody) -> usize {
+    let range = body.range();
+    (range.end - range.start) as usize
+}
+
+/// Re-encodes `items`, each a size-prefixed body as the code section holds it.
+fn encode_bodies(
+    plan: &Plan,
+    modules: &[&Module],
+    items: &[(usize, u32, &FunctionBody)],
+) -> Result<Vec<u8>> {
+    let size: usize = items.iter().map(|(_, _, b)| body_len(b)).sum();
+    let mut out = Vec::with_capacity(size + size / 8 + 16);
+    for &(mi, index, body) in items {
+        let m = modules[mi];
+        let mut remap = Remap {
+            map: &plan.maps[mi],
+        };
+        encode_body(&mut remap, body, &mut out)
+            .map_err(|e| at(m, e).context(format!("in function {}", m.func_imports + index)))?;
+    }
+    Ok(out)
+}
+
+fn encode_body(
+    remap: &mut Remap,
+    body: &FunctionBody,
+    out: &mut Vec<u8>,
+) -> Result<(), reencode::Error<OutOfRange>> {
+    let mut f = remap.new_function_with_parsed_locals(body)?;
+    let mut reader = body.get_operators_reader()?;
+    while !reader.eof() {
+        f.instruction(&remap.parse_instruction(&mut reader)?);
+    }
+    f.encode(out);
+    Ok(())
+}
+
+/// A re-encoder for one input: every index goes through its [`IndexMap`].
+pub struct Remap<'p> {
+    /// The input's map.
+    pub map: &'p IndexMap,
+}
+
+/// An index the input uses that its own index space does not have: the
+/// input is invalid (found here before validation would).
+#[derive(Debug)]
+pub struct OutOfRange {
+    space: &'static str,
+    index: u32,
+}
+
+impl fmt::Display for OutOfRange {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{} index {} is out of range", self.space, self.index)
+    }
+}
+
+impl std::error::Error for OutOfRange {}
+
+fn look_up(
+    space: &'static str,
+    map: &[u32],
+    index: u32,
+) -> Result<u32, reencode::Error<OutOfRange>> {
+    match map.get(index as usize) {
+        Some(&i) if i != UNRESOLVED => Ok(i),
+        _ => Err(reencode::Error::UserError(OutOfRange { space, index })),
+    }
+}
+
+fn shift(
+    space: &'static str,
+    offset: u32,
+    count: u32,
+    index: u32,
+) -> Result<u32, reencode::Error<OutOfRange>> {
+    if index < count {
+        Ok(offset + index)
+    } else {
+        Err(reencode::Error::UserError(OutOfRange { space, index }))
+    }
+}
+
+impl Reencode for Remap<'_> {
+    type Error = OutOfRange;
+
+    fn function_index(&mut self, func: u32) -> Result<u32, reencode::Error<OutOfRange>> {
+        look_up("function", &self.map.funcs, func)
+    }
+    fn global_index(&mut self, global: u32) -> Result<u32, reencode::Error<OutOfRange>> {
+        look_up("global", &self.map.globals, global)
+    }
+    fn table_index(&mut self, table: u32) -> Result<u32, reencode::Error<OutOfRange>> {
+        look_up("table", &self.map.tables, table)
+    }
+    fn memory_index(&mut self, memory: u32) -> Result<u32, reencode::Error<OutOfRange>> {
+        look_up("memory", &self.map.memories, memory)
+    }
+    fn tag_index(&mut self, tag: u32) -> Result<u32, reencode::Error<OutOfRange>> {
+        look_up("tag", &self.map.tags, tag)
+    }
+    fn type_index(&mut self, ty: u32) -> Result<u32, reencode::Error<OutOfRange>> {
+        shift("type", self.map.type_offset, self.map.type_count, ty)
+    }
+    fn data_index(&mut self, data: u32) -> Result<u32, reencode::Error<OutOfRange>> {
+        shift("data", self.map.data_offset, self.map.data_count, data)
+    }
+    fn element_index(&mut self, element: u32) -> Result<u32, reencode::Error<OutOfRange>> {
+        shift(
+            "element",
+            self.map.element_offset,
+            self.map.element_count,
+            element,
+        )
+    }
+}
+
+/// A re-encoding error, as an error about the input `m`.
+fn at(m: &Module, e: reencode::Error<OutOfRange>) -> anyhow::Error {
+    let e = match e {
+        reencode::Error::ParseError(p) => anyhow::Error::new(p),
+        reencode::Error::UserError(u) => anyhow::Error::new(u),
+        other => anyhow!("{other}"),
+    };
+    e.context(format!("{}: cannot re-encode the module", m.name))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::passes::fixtures::Fixture;
+    use crate::passes::{bridge_memories, layout, rewire_imports};
+
+    fn emit(fx: &Fixture) -> Vec<u8> {
+        let built = fx.build();
+        let parsed = built.parse();
+        let (modules, roles) = (parsed.modules(), parsed.roles());
+        let mut plan = layout::run(&modules, &roles);
+        rewire_imports::run(&mut plan, &modules, &roles).unwrap();
+        let bridges = bridge_memories::run(&plan);
+        run(&plan, &modules, bridges).unwrap()
+    }
+
+    #[test]
+    fn the_output_validates_and_exports_only_the_guest_api() {
+        let bytes = emit(&Fixture::default());
+        wasmparser::Validator::new().validate_all(&bytes).unwrap();
+        let out = Module::parse("out.wasm", &bytes).unwrap();
+        assert!(out.imports.is_empty());
+        let names: Vec<&str> = out.exports.iter().map(|e| e.name).collect();
+        assert_eq!(names, ["memory", "run", "written"]);
+        // The exported memory is the guest's, now the last one.
+        assert_eq!(out.exports[0].index, 1);
+        assert!(out.customs.iter().all(|c| c.name() != "wasi-virt.manifest"));
+    }
+
+    #[test]
+    fn kept_imports_are_recorded_for_inspect() {
+        let bytes = emit(&Fixture {
+            guest_imports: r#"(import "wasi-virt:passthrough" "random_get" (func (param i32 i32) (result i32)))"#
+                .into(),
+            target_imports: r#"(import "env" "js" (func))"#.into(),
+            ..Fixture::default()
+        });
+        let out = Module::parse("out.wasm", &bytes).unwrap();
+        let modules: Vec<(&str, &str)> = out.imports.iter().map(|i| (i.module, i.name)).collect();
+        assert_eq!(
+            modules,
+            [("env", "js"), ("wasi_snapshot_preview1", "random_get")]
+        );
+        let entries = provenance::parse(&out.custom_sections(provenance::SECTION).unwrap());
+        assert_eq!(
+            entries[0].origin,
+            crate::passes::check_imports::Origin::Target("app".into())
+        );
+        assert_eq!(
+            entries[1].origin,
+            crate::passes::check_imports::Origin::Passthrough
+        );
+    }
+
+    #[test]
+    fn chunks_cover_the_work_in_order() {
+        let bytes =
+            crate::passes::fixtures::wasm("(module (func) (func (nop)) (func (nop) (nop)) (func))");
+        let m = Module::parse("m.wasm", &bytes).unwrap();
+        let work: Vec<_> = m
+            .bodies
+            .iter()
+            .enumerate()
+            .map(|(i, b)| (0, i as u32, b))
+            .collect();
+        let total = work.iter().map(|(_, _, b)| body_len(b)).sum();
+        for n in 1..6 {
+            let chunks = split_by_size(&work, total, n);
+            assert!(chunks.len() <= n);
+            let joined: Vec<u32> = chunks.iter().flat_map(|c| c.iter().map(|w| w.1)).collect();
+            assert_eq!(joined, [0, 1, 2, 3]);
+        }
+    }
+}

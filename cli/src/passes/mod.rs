@@ -1,0 +1,173 @@
+//! The merge, as a pipeline of small passes.
+//!
+//! Each pass is one `run` function in a file of its own, with a unit test on a
+//! tiny WAT fixture. The pipeline below is the whole merge; reading it top to
+//! bottom tells what happens to a guest and its targets:
+//!
+//! 1. [`read_manifest`]: what the guest says about itself.
+//! 2. [`bind_targets`]: which file is which target (before any target is read).
+//! 3. [`check_imports`]: every import of every input is checked and given a
+//!    [`check_imports::Role`]; all input problems are found here, before anything
+//!    is laid out or written.
+//! 4. [`layout`]: where everything lands in the output's index spaces: the
+//!    (first) target's memory is memory 0, the guest's memory is last.
+//! 5. [`rewire_imports`]: each replaced import is pointed at what replaces it
+//!    (a target's WASI import at the guest's plug, a guest's target import at
+//!    the target's export).
+//! 6. [`bridge_memories`]: the bodies of the generated bridge functions, one
+//!    `memory.copy`/`memory.fill`/`memory.size` each.
+//! 7. [`emit`]: one streaming re-encode of all inputs with the index maps.
+//! 8. [`validate`]: the output must validate, or nothing is written.
+
+pub mod bind_targets;
+pub mod bridge_memories;
+pub mod check_imports;
+pub mod emit;
+pub mod layout;
+pub mod read_manifest;
+pub mod rewire_imports;
+pub mod validate;
+
+#[cfg(test)]
+pub(crate) mod fixtures;
+
+use anyhow::Result;
+use wasi_virt_abi::manifest::Manifest;
+
+use crate::module::Module;
+
+/// A target module and the name the manifest knows it by.
+pub struct Target<'a> {
+    /// The manifest's name for it (`import_wasm!(app)` → `app`).
+    pub name: String,
+    /// The parsed module.
+    pub module: Module<'a>,
+}
+
+/// How long the expensive passes took, for `merge -v`.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Timings {
+    /// Passes 3 to 7: checking, planning, re-encoding.
+    pub encode: std::time::Duration,
+    /// Pass 8.
+    pub validate: std::time::Duration,
+}
+
+/// Runs passes 3 to 8 on a guest whose manifest is read and whose targets are
+/// bound and parsed, and returns the bytes of a validated output.
+pub fn merge(guest: &Module, manifest: &Manifest, targets: &[Target]) -> Result<Vec<u8>> {
+    merge_timed(guest, manifest, targets).map(|(bytes, _)| bytes)
+}
+
+/// [`merge`], also telling how long its parts took.
+pub fn merge_timed(
+    guest: &Module,
+    manifest: &Manifest,
+    targets: &[Target],
+) -> Result<(Vec<u8>, Timings)> {
+    let started = std::time::Instant::now();
+    let roles = check_imports::run(manifest, guest, targets)?;
+    let mut modules: Vec<&Module> = targets.iter().map(|t| &t.module).collect();
+    modules.push(guest);
+    let mut plan = layout::run(&modules, &roles);
+    rewire_imports::run(&mut plan, &modules, &roles)?;
+    let generated = bridge_memories::run(&plan);
+    let bytes = emit::run(&plan, &modules, generated)?;
+    let encoded = std::time::Instant::now();
+    validate::run(&bytes, &modules)?;
+    let timings = Timings { encode: encoded - started, validate: encoded.elapsed() };
+    Ok((bytes, timings))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::fixtures::Fixture;
+
+    /// Instantiates `bytes` with an empty linker: this fails if the module
+    /// has any import left.
+    fn instantiate(bytes: &[u8]) -> (wasmi::Store<()>, wasmi::Instance) {
+        let engine = wasmi::Engine::default();
+        let module = wasmi::Module::new(&engine, bytes).unwrap();
+        let mut store = wasmi::Store::new(&engine, ());
+        let linker = wasmi::Linker::<()>::new(&engine);
+        let instance = linker.instantiate_and_start(&mut store, &module).unwrap();
+        (store, instance)
+    }
+
+    #[test]
+    fn the_target_writes_through_the_guest_with_no_imports_left() {
+        let built = Fixture::default().build();
+        let bytes = built.parse().merge().unwrap();
+        let (mut store, instance) = instantiate(&bytes);
+
+        let run = instance.get_typed_func::<(), ()>(&store, "run").unwrap();
+        run.call(&mut store, ()).unwrap();
+
+        // Two fd_write calls: "hello" (5 bytes, its length computed through the
+        // target's table) and then the 4-byte nwritten the guest had written
+        // back into the target's memory through the bridge.
+        let written = instance
+            .get_typed_func::<(), i32>(&store, "written")
+            .unwrap();
+        assert_eq!(written.call(&mut store, ()).unwrap(), 9);
+        let memory = instance.get_memory(&store, "memory").unwrap();
+        let data = memory.data(&store);
+        assert_eq!(&data[16..21], b"hello");
+        assert_eq!(&data[21..25], &5u32.to_le_bytes());
+        // The guest's own data segment landed in the guest's memory.
+        assert_eq!(&data[1000..1010], b"guest data");
+        assert_eq!(
+            memory.size(&store),
+            1,
+            "the exported memory is the guest's, not the target's"
+        );
+    }
+
+    #[test]
+    fn both_start_functions_run_target_first() {
+        let built = Fixture {
+            guest_imports: r#"(import "wasi-virt:bridge/app" "size" (func $size (result i32)))"#
+                .into(),
+            guest_items: r#"
+                (func $init (call $read (i32.const 60) (i32.const 50) (i32.const 1)))
+                (start $init)
+                (func (export "seen") (result i32) (i32.load8_u (i32.const 60)))
+                (func (export "target_pages") (result i32) (call $size))"#
+                .into(),
+            target_items: "(func $init (i32.store8 (i32.const 50) (i32.const 42))) (start $init)"
+                .into(),
+            ..Fixture::default()
+        }
+        .build();
+        let bytes = built.parse().merge().unwrap();
+        let (mut store, instance) = instantiate(&bytes);
+        let seen = instance.get_typed_func::<(), i32>(&store, "seen").unwrap();
+        assert_eq!(seen.call(&mut store, ()).unwrap(), 42);
+        let pages = instance
+            .get_typed_func::<(), i32>(&store, "target_pages")
+            .unwrap();
+        assert_eq!(pages.call(&mut store, ()).unwrap(), 2);
+    }
+
+    #[test]
+    fn a_guest_wasi_import_plugged_for_self_calls_the_guest() {
+        let built = Fixture {
+            manifest: format!("{}wasi-virt/1 plug self random_get\n", super::fixtures::MANIFEST),
+            guest_imports: r#"(import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))"#
+                .into(),
+            guest_items: r#"
+                (func (export "__wasi_virt/plug/self/random_get") (param i32 i32) (result i32)
+                  (i32.add (local.get 0) (local.get 1)))
+                (func (export "random") (result i32) (call $random (i32.const 40) (i32.const 2)))"#
+                .into(),
+            ..Fixture::default()
+        }
+        .build();
+        let bytes = built.parse().merge().unwrap();
+        let (mut store, instance) = instantiate(&bytes);
+        let random = instance
+            .get_typed_func::<(), i32>(&store, "random")
+            .unwrap();
+        assert_eq!(random.call(&mut store, ()).unwrap(), 42);
+    }
+}

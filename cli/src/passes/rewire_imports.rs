@@ -1,0 +1,133 @@
+//! Pass 5: point every replaced import at what replaces it.
+//!
+//! A target's `wasi_snapshot_preview1::f` becomes the guest's plug export for
+//! that target, and a guest's `wasi-virt:target/<t>::e` becomes target `t`'s
+//! export `e`: the import's function index maps straight to the other
+//! function's output index, so every `call` lands there directly, with no
+//! trampoline (the types were checked equal by `check_imports`).
+//!
+//! An export may itself re-export an import (a plug that forwards to host
+//! passthrough, say), so references are followed until they reach a
+//! definition; a loop among them is refused.
+
+use anyhow::{Result, anyhow, bail};
+use wasi_virt_abi::names;
+
+use super::check_imports::Role;
+use super::layout::{Plan, UNRESOLVED};
+use crate::module::Module;
+
+/// One replaced import: input `module`'s function `func` is whatever input
+/// `to_module`'s function `to_func` becomes.
+struct Alias {
+    module: usize,
+    func: u32,
+    to_module: usize,
+    to_func: u32,
+}
+
+/// Fills in the output index of every replaced import in `plan`.
+pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<()> {
+    let guest = plan.guest();
+    let mut pending = Vec::new();
+    for (mi, m) in modules.iter().enumerate() {
+        for (func, position, import, _) in m.func_imports() {
+            let (to_module, export) = match &roles[mi][position] {
+                Role::Plug { target, function } => (guest, names::plug_export(target, function)),
+                Role::TargetExport { target, export } => (*target, export.clone()),
+                Role::Keep { .. } | Role::Bridge { .. } => continue,
+            };
+            let to_func = modules[to_module].exported_func(&export).ok_or_else(|| {
+                anyhow!(
+                    "internal error: {} imports {}::{}, but {} has no export `{export}` (check_imports should have refused this)",
+                    m.name,
+                    import.module,
+                    import.name,
+                    modules[to_module].name
+                )
+            })?;
+            pending.push(Alias {
+                module: mi,
+                func,
+                to_module,
+                to_func,
+            });
+        }
+    }
+    // Each round resolves every alias whose destination is known; a round
+    // that resolves none means the rest only reach each other.
+    while !pending.is_empty() {
+        let before = pending.len();
+        pending.retain(|a| {
+            let to = plan.maps[a.to_module].funcs[a.to_func as usize];
+            if to == UNRESOLVED {
+                return true;
+            }
+            plan.maps[a.module].funcs[a.func as usize] = to;
+            false
+        });
+        if pending.len() == before {
+            let a = &pending[0];
+            let m = modules[a.module];
+            let (_, _, import, _) = m
+                .func_imports()
+                .nth(a.func as usize)
+                .expect("an alias is made from a function import");
+            bail!(
+                "{} imports {}::{}, which leads back to an import through the exports that should replace it (an export re-exports the import it replaces)",
+                m.name,
+                import.module,
+                import.name
+            );
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::passes::fixtures::Fixture;
+    use crate::passes::layout;
+
+    #[test]
+    fn wasi_imports_call_the_plug_and_target_imports_call_the_target() {
+        let built = Fixture::default().build();
+        let parsed = built.parse();
+        let (modules, roles) = (parsed.modules(), parsed.roles());
+        let mut plan = layout::run(&modules, &roles);
+        run(&mut plan, &modules, &roles).unwrap();
+
+        let guest = &parsed.guest;
+        let plug = guest
+            .exported_func("__wasi_virt/plug/app/fd_write")
+            .unwrap();
+        assert_eq!(plan.maps[0].funcs[0], plan.maps[1].funcs[plug as usize]);
+        let start = parsed.targets[0].module.exported_func("_start").unwrap();
+        assert_eq!(plan.maps[1].funcs[2], plan.maps[0].funcs[start as usize]);
+        assert!(plan.maps.iter().all(|m| !m.funcs.contains(&UNRESOLVED)));
+    }
+
+    #[test]
+    fn a_plug_that_re_exports_its_own_import_is_refused() {
+        let built = Fixture {
+            manifest: "wasi-virt/1 target app\\nwasi-virt/1 plug app fd_write\\nwasi-virt/1 plug self random_get\\n"
+                .replace("\\n", "\n"),
+            guest_imports: r#"(import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
+                              (export "__wasi_virt/plug/self/random_get" (func $r))"#
+                .into(),
+            ..Fixture::default()
+        }
+        .build();
+        let parsed = built.parse();
+        let (modules, roles) = (parsed.modules(), parsed.roles());
+        let mut plan = layout::run(&modules, &roles);
+        let err = run(&mut plan, &modules, &roles).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "vfs.wasm imports wasi_snapshot_preview1::random_get, which leads back"
+            ),
+            "{err}"
+        );
+    }
+}

