@@ -242,3 +242,30 @@ mod tests {
         assert_eq!(sig("sched_yield"), "(param) (result i32)");
     }
 }
+
+/// The table as Markdown, one row per function: the README's reference
+/// table is generated from this (a test keeps the two equal).
+pub fn markdown_table() -> alloc::string::String {
+    use core::fmt::Write;
+    let mut out = alloc::string::String::from(
+        "| function | plugged by | parameters | results (out-pointers) |\n|---|---|---|---|\n",
+    );
+    for f in FUNCTIONS {
+        let params: alloc::vec::Vec<_> = f
+            .params
+            .iter()
+            .map(|(n, t)| alloc::format!("{n}: {}", t.rust_type()))
+            .collect();
+        let results: alloc::vec::Vec<_> = f.results.iter().map(|(n, t)| alloc::format!("{n}: {t:?}")).collect();
+        let results = if f.noreturn { "never returns".into() } else { results.join(", ") };
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | {} | {} |",
+            f.name,
+            f.subsystem,
+            params.join(", "),
+            results
+        );
+    }
+    out
+}

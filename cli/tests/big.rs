@@ -17,13 +17,24 @@ use wasm_encoder::{
 fn big_target(n: u32) -> Vec<u8> {
     let mut types = TypeSection::new();
     types.ty().function([ValType::I32; 4], [ValType::I32]); // 0: fd_write
-    types.ty().function([ValType::I32, ValType::I32], [ValType::I32]); // 1: work
+    types
+        .ty()
+        .function([ValType::I32, ValType::I32], [ValType::I32]); // 1: work
     types.ty().function([], []); // 2: _start
     let mut imports = ImportSection::new();
-    imports.import("wasi_snapshot_preview1", "fd_write", wasm_encoder::EntityType::Function(0));
+    imports.import(
+        "wasi_snapshot_preview1",
+        "fd_write",
+        wasm_encoder::EntityType::Function(0),
+    );
     let mut funcs = FunctionSection::new();
     let mut code = CodeSection::new();
-    let mem = |offset| MemArg { offset, align: 2, target: Default::default(), ordering: None };
+    let mem = |offset| MemArg {
+        offset,
+        align: 2,
+        target: Default::default(),
+        ordering: None,
+    };
     for i in 0..n {
         funcs.function(1);
         let mut f = Function::new([(3, ValType::I32), (1, ValType::I64)]);
@@ -70,7 +81,10 @@ fn big_target(n: u32) -> Vec<u8> {
             .instruction(&I::LocalGet(1))
             .instruction(&I::I32Const(2))
             .instruction(&I::I32And)
-            .instruction(&I::CallIndirect { type_index: 1, table_index: 0 })
+            .instruction(&I::CallIndirect {
+                type_index: 1,
+                table_index: 0,
+            })
             .instruction(&I::LocalGet(4))
             .instruction(&I::I32Add)
             .instruction(&I::End);
@@ -78,7 +92,10 @@ fn big_target(n: u32) -> Vec<u8> {
     }
     funcs.function(2);
     let mut start = Function::new([]);
-    start.instruction(&I::I32Const(0)).instruction(&I::I32Const(10)).instruction(&I::Call(1));
+    start
+        .instruction(&I::I32Const(0))
+        .instruction(&I::I32Const(10))
+        .instruction(&I::Call(1));
     start.instruction(&I::Drop).instruction(&I::End);
     code.function(&start);
 
@@ -91,19 +108,37 @@ fn big_target(n: u32) -> Vec<u8> {
         shared: false,
     });
     let mut memories = MemorySection::new();
-    memories.memory(MemoryType { minimum: 17, maximum: None, memory64: false, shared: false, page_size_log2: None });
+    memories.memory(MemoryType {
+        minimum: 17,
+        maximum: None,
+        memory64: false,
+        shared: false,
+        page_size_log2: None,
+    });
     let mut globals = GlobalSection::new();
     globals.global(
-        GlobalType { val_type: ValType::I32, mutable: true, shared: false },
+        GlobalType {
+            val_type: ValType::I32,
+            mutable: true,
+            shared: false,
+        },
         &wasm_encoder::ConstExpr::i32_const(1 << 20),
     );
     let mut exports = ExportSection::new();
     exports.export("_start", ExportKind::Func, n + 1);
     exports.export("memory", ExportKind::Memory, 0);
     let mut elements = ElementSection::new();
-    elements.active(Some(0), &wasm_encoder::ConstExpr::i32_const(0), Elements::Functions([1, 2, 3, 4][..].into()));
+    elements.active(
+        Some(0),
+        &wasm_encoder::ConstExpr::i32_const(0),
+        Elements::Functions([1, 2, 3, 4][..].into()),
+    );
     let mut data = DataSection::new();
-    data.active(0, &wasm_encoder::ConstExpr::i32_const(1024), vec![7u8; 1 << 20]);
+    data.active(
+        0,
+        &wasm_encoder::ConstExpr::i32_const(1024),
+        vec![7u8; 1 << 20],
+    );
 
     let mut module = Module::new();
     module
@@ -142,12 +177,18 @@ fn merge_a_16_mb_target() {
     for _ in 0..5 {
         let started = Instant::now();
         let out = Command::new(env!("CARGO_BIN_EXE_wasi-virt"))
-            .args(["merge", "vfs.wasm", "app.wasm", "-o", "out.wasm", "--force", "-v"])
+            .args([
+                "merge", "vfs.wasm", "app.wasm", "-o", "out.wasm", "--force", "-v",
+            ])
             .current_dir(dir.path())
             .output()
             .unwrap();
         times.push(started.elapsed().as_secs_f64());
-        assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         eprint!("{}", String::from_utf8_lossy(&out.stderr));
     }
     times.sort_by(f64::total_cmp);

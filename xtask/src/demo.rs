@@ -14,6 +14,7 @@ use crate::run_checked;
 
 /// Builds, merges, runs; exits with the merged program's exit code.
 pub fn run() -> Result<ExitCode> {
+    crate::setup::rust_targets()?;
     let app = try_wasm_example("demo-app", "wasm32-wasip1")?;
     eprintln!("demo: target {}", app.display());
 

@@ -36,7 +36,7 @@ pub fn run() -> Result<Tools> {
 }
 
 /// `rustup target add` for the targets not installed yet.
-fn rust_targets() -> Result<()> {
+pub fn rust_targets() -> Result<()> {
     let installed = Command::new("rustup")
         .args(["target", "list", "--installed"])
         .output()

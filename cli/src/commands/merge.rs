@@ -66,7 +66,7 @@ pub fn run(opts: Opts) -> Result<()> {
         .collect::<Result<_>>()?;
     let read_done = started.elapsed();
 
-    let (bytes, timings) = passes::merge_timed(&guest, &manifest, &targets)?;
+    let (bytes, timings) = passes::merge(&guest, &manifest, &targets)?;
     let merged = started.elapsed();
     debug_assert!(merged >= read_done);
     write_atomically(&opts.output, &bytes)?;

@@ -78,6 +78,9 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
     }
 
     let mut functions = FunctionSection::new();
+    for trampoline in &plan.trampolines {
+        functions.function(trampoline.ty);
+    }
     for (map, m) in plan.maps.iter().zip(modules) {
         for ty in &m.func_types[m.func_imports as usize..] {
             functions.function(map.type_offset + ty);
@@ -116,8 +119,17 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
             r.parse_element_section(&mut elements, s.clone())
                 .map_err(e)?;
         }
-        if let Some(s) = &m.data_section {
-            r.parse_data_section(&mut data, s.clone()).map_err(e)?;
+        match &m.data_section {
+            // Data is most of a large target's bytes besides code: with
+            // nothing to remap, each segment is copied as it is encoded.
+            Some(s) if plan.identity[mi] => {
+                for segment in s.clone() {
+                    let range = segment.map_err(|err| e(err.into()))?.range;
+                    data.raw(&m.bytes[range.start as usize..range.end as usize]);
+                }
+            }
+            Some(s) => r.parse_data_section(&mut data, s.clone()).map_err(e)?,
+            None => {}
         }
     }
     if !tables.is_empty() {
@@ -176,6 +188,19 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
         out.section(&DataCountSection { count: data.len() });
     }
 
+    let trampolines: Vec<Function> = plan
+        .trampolines
+        .iter()
+        .map(|t| {
+            let mut f = Function::new([]);
+            for param in 0..t.params {
+                f.instruction(&Instruction::LocalGet(param));
+            }
+            f.instruction(&Instruction::Call(t.callee));
+            f.instruction(&Instruction::End);
+            f
+        })
+        .collect();
     let mut generated = bridges;
     if plan.start.wrapper.is_some() {
         let mut f = Function::new([]);
@@ -185,7 +210,7 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
         f.instruction(&Instruction::End);
         generated.push(f);
     }
-    let code = encode_code(plan, modules, &generated)?;
+    let code = encode_code(plan, modules, &trampolines, &generated)?;
     out.section(&RawSection {
         id: SectionId::Code as u8,
         data: &code,
@@ -219,20 +244,29 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
     Ok(out.finish())
 }
 
-/// The code section's contents: every input's bodies, re-encoded in
-/// parallel chunks, then the generated functions.
-fn encode_code(plan: &Plan, modules: &[&Module], generated: &[Function]) -> Result<Vec<u8>> {
-    let work: Vec<(usize, u32, &FunctionBody)> = modules
+/// The code section's contents: the trampolines, every input's bodies
+/// (copied where the input's map is the identity, re-encoded in parallel
+/// chunks otherwise), then the generated functions.
+fn encode_code(
+    plan: &Plan,
+    modules: &[&Module],
+    before: &[Function],
+    after: &[Function],
+) -> Result<Vec<u8>> {
+    let work: Vec<Work> = modules
         .iter()
         .enumerate()
         .flat_map(|(mi, m)| {
-            m.bodies
-                .iter()
-                .enumerate()
-                .map(move |(i, b)| (mi, i as u32, b))
+            let raw = plan.identity[mi];
+            m.bodies.iter().enumerate().map(move |(i, body)| Work {
+                module: mi,
+                index: i as u32,
+                body,
+                raw,
+            })
         })
         .collect();
-    let total: usize = work.iter().map(|(_, _, b)| body_len(b)).sum();
+    let total: usize = work.iter().map(Work::cost).sum();
     let threads = if total < PARALLEL_THRESHOLD {
         1
     } else {
@@ -240,7 +274,7 @@ fn encode_code(plan: &Plan, modules: &[&Module], generated: &[Function]) -> Resu
             .map_or(1, |n| n.get())
             .min(8)
     };
-    let chunks = split_by_size(&work, total, threads);
+    let chunks = split_by_cost(&work, total, threads);
     let encoded: Vec<Result<Vec<u8>>> = if chunks.len() == 1 {
         vec![encode_bodies(plan, modules, chunks[0])]
     } else {
@@ -259,29 +293,54 @@ fn encode_code(plan: &Plan, modules: &[&Module], generated: &[Function]) -> Resu
                 .collect()
         })
     };
-    let count = (work.len() + generated.len()) as u32;
-    let mut code = Vec::with_capacity(total + total / 8 + 16);
+    let count = (before.len() + work.len() + after.len()) as u32;
+    let size: usize = work.iter().map(|w| body_len(w.body) + 5).sum();
+    let mut code = Vec::with_capacity(size + size / 8 + 16);
     count.encode(&mut code);
+    for f in before {
+        f.encode(&mut code);
+    }
     for chunk in encoded {
         code.extend_from_slice(&chunk?);
     }
-    for f in generated {
+    for f in after {
         f.encode(&mut code);
     }
     Ok(code)
 }
 
-/// Splits `work` into at most `n` contiguous chunks of about equal bytes.
-fn split_by_size<'w, 'b>(
-    work: &'w [(usize, u32, &'b FunctionBody<'b>)],
+/// One function body to put in the output.
+struct Work<'m, 'a> {
+    module: usize,
+    index: u32,
+    body: &'m FunctionBody<'a>,
+    /// Copied as is rather than re-encoded.
+    raw: bool,
+}
+
+impl Work<'_, '_> {
+    /// Roughly how long it takes: a copy is some thirty times cheaper than
+    /// a re-encode.
+    fn cost(&self) -> usize {
+        if self.raw {
+            body_len(self.body) / 32 + 1
+        } else {
+            body_len(self.body)
+        }
+    }
+}
+
+/// Splits `work` into at most `n` contiguous chunks of about equal cost.
+fn split_by_cost<'w, 'm, 'a>(
+    work: &'w [Work<'m, 'a>],
     total: usize,
     n: usize,
-) -> Vec<&'w [(usize, u32, &'b FunctionBody<'b>)]> {
+) -> Vec<&'w [Work<'m, 'a>]> {
     let mut chunks = Vec::with_capacity(n);
     let (mut start, mut acc) = (0, 0);
     let per_chunk = total / n.max(1) + 1;
-    for (i, (_, _, body)) in work.iter().enumerate() {
-        acc += body_len(body);
+    for (i, w) in work.iter().enumerate() {
+        acc += w.cost();
         if acc >= per_chunk && chunks.len() + 1 < n {
             chunks.push(&work[start..=i]);
             start = i + 1;
@@ -292,29 +351,31 @@ fn split_by_size<'w, 'b>(
     chunks
 }
 
+/// Encodes `items`, each a size-prefixed body as the code section holds it.
+fn encode_bodies(plan: &Plan, modules: &[&Module], items: &[Work]) -> Result<Vec<u8>> {
+    let size: usize = items.iter().map(|w| body_len(w.body)).sum();
+    let mut out = Vec::with_capacity(size + size / 8 + 16);
+    for w in items {
+        if w.raw {
+            let bytes = w.body.as_bytes();
+            (bytes.len() as u32).encode(&mut out);
+            out.extend_from_slice(bytes);
+            continue;
+        }
+        let m = modules[w.module];
+        let mut remap = Remap {
+            map: &plan.maps[w.module],
+        };
+        encode_body(&mut remap, w.body, &mut out)
+            .map_err(|e| at(m, e).context(format!("in function {}", m.func_imports + w.index)))?;
+    }
+    Ok(out)
+}
+
 /// The size of a body in bytes.
 fn body_len(body: &FunctionBody) -> usize {
     let range = body.range();
     (range.end - range.start) as usize
-}
-
-/// Re-encodes `items`, each a size-prefixed body as the code section holds it.
-fn encode_bodies(
-    plan: &Plan,
-    modules: &[&Module],
-    items: &[(usize, u32, &FunctionBody)],
-) -> Result<Vec<u8>> {
-    let size: usize = items.iter().map(|(_, _, b)| body_len(b)).sum();
-    let mut out = Vec::with_capacity(size + size / 8 + 16);
-    for &(mi, index, body) in items {
-        let m = modules[mi];
-        let mut remap = Remap {
-            map: &plan.maps[mi],
-        };
-        encode_body(&mut remap, body, &mut out)
-            .map_err(|e| at(m, e).context(format!("in function {}", m.func_imports + index)))?;
-    }
-    Ok(out)
 }
 
 fn encode_body(
@@ -484,13 +545,21 @@ mod tests {
             .bodies
             .iter()
             .enumerate()
-            .map(|(i, b)| (0, i as u32, b))
+            .map(|(i, body)| Work {
+                module: 0,
+                index: i as u32,
+                body,
+                raw: i == 2,
+            })
             .collect();
-        let total = work.iter().map(|(_, _, b)| body_len(b)).sum();
+        let total = work.iter().map(Work::cost).sum();
         for n in 1..6 {
-            let chunks = split_by_size(&work, total, n);
+            let chunks = split_by_cost(&work, total, n);
             assert!(chunks.len() <= n);
-            let joined: Vec<u32> = chunks.iter().flat_map(|c| c.iter().map(|w| w.1)).collect();
+            let joined: Vec<u32> = chunks
+                .iter()
+                .flat_map(|c| c.iter().map(|w| w.index))
+                .collect();
             assert_eq!(joined, [0, 1, 2, 3]);
         }
     }

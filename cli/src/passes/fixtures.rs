@@ -165,6 +165,6 @@ impl<'a> Parsed<'a> {
 
     /// Runs the whole merge.
     pub fn merge(&self) -> Result<Vec<u8>> {
-        super::merge(&self.guest, &self.manifest, &self.targets)
+        super::merge(&self.guest, &self.manifest, &self.targets).map(|(bytes, _)| bytes)
     }
 }

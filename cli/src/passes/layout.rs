@@ -12,6 +12,14 @@
 //!
 //! Imports that are replaced get [`UNRESOLVED`] here;
 //! [`rewire_imports`](super::rewire_imports) fills them in.
+//!
+//! The fast path: when every import that stays is the first target's, and
+//! they come before its WASI imports, each of its WASI imports becomes a
+//! one-call *trampoline* defined at the import's own index. The first target
+//! then keeps every index it had, and its function bodies (nearly all of a
+//! large target) are copied byte for byte instead of being re-encoded. The
+//! price is one extra direct call per WASI call, which the guest's work
+//! dwarfs. Otherwise WASI imports map straight to the guest's plugs.
 
 use wasmparser::{FuncType, TypeRef};
 
@@ -75,6 +83,22 @@ pub struct Bridge {
     pub ty: u32,
 }
 
+/// A defined function that stands where a WASI import of the first target
+/// was, and calls what replaces it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Trampoline {
+    /// The input it stands in (always the first target).
+    pub module: usize,
+    /// The import's function index, which is also the trampoline's.
+    pub func: u32,
+    /// Its output type index.
+    pub ty: u32,
+    /// How many parameters it forwards.
+    pub params: u32,
+    /// The function it calls; set by `rewire_imports`.
+    pub callee: u32,
+}
+
 /// The start functions of the inputs, and how the output runs them.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct Start {
@@ -92,6 +116,11 @@ pub struct Plan {
     pub maps: Vec<IndexMap>,
     /// The output's imports, in order.
     pub kept: Vec<KeptImport>,
+    /// Trampolines, defined before every input's functions.
+    pub trampolines: Vec<Trampoline>,
+    /// Per input: whether its map is the identity, so that its function
+    /// bodies and data can be copied without being re-encoded.
+    pub identity: Vec<bool>,
     /// The generated bridge functions, right after the guest's functions.
     pub bridges: Vec<Bridge>,
     /// The start functions.
@@ -163,6 +192,32 @@ pub fn run(modules: &[&Module], roles: &[Vec<Role>]) -> Plan {
         }
     }
 
+    // Trampolines keep the first target's indices where it can keep them.
+    let mut trampolines = Vec::new();
+    if keeps_its_indices(modules, roles) {
+        let m = modules[0];
+        for (fi, position, _, ty) in m.func_imports() {
+            if let Role::Plug { .. } = roles[0][position] {
+                debug_assert_eq!(
+                    fi, next.funcs,
+                    "kept imports come first, so each trampoline takes its import's index"
+                );
+                maps[0].funcs[fi as usize] = next.funcs;
+                next.funcs += 1;
+                let params = m.types[ty as usize]
+                    .as_ref()
+                    .map_or(0, |f| f.params().len() as u32);
+                trampolines.push(Trampoline {
+                    module: 0,
+                    func: fi,
+                    ty,
+                    params,
+                    callee: UNRESOLVED,
+                });
+            }
+        }
+    }
+
     // Then each input's definitions, targets first.
     let (mut types, mut elements, mut data) = (0, 0, 0);
     for (map, m) in maps.iter_mut().zip(modules) {
@@ -228,13 +283,37 @@ pub fn run(modules: &[&Module], roles: &[Vec<Role>]) -> Plan {
         extra_types.push(FuncType::new([], []));
     }
 
+    let identity = maps.iter().map(is_identity).collect();
     Plan {
         maps,
         kept,
+        trampolines,
+        identity,
         bridges,
         start,
         extra_types,
     }
+}
+
+/// Whether the first target can keep all its indices: it exists, every
+/// import that stays is its own, and those precede its WASI imports.
+fn keeps_its_indices(modules: &[&Module], roles: &[Vec<Role>]) -> bool {
+    let keep = |r: &Role| matches!(r, Role::Keep { .. });
+    modules.len() > 1
+        && roles[0].iter().skip_while(|r| keep(r)).all(|r| !keep(r))
+        && roles[1..].iter().flatten().all(|r| !keep(r))
+}
+
+fn is_identity(map: &IndexMap) -> bool {
+    let same = |v: &[u32]| v.iter().enumerate().all(|(i, &j)| i as u32 == j);
+    map.type_offset == 0
+        && map.element_offset == 0
+        && map.data_offset == 0
+        && same(&map.funcs)
+        && same(&map.tables)
+        && same(&map.memories)
+        && same(&map.globals)
+        && same(&map.tags)
 }
 
 /// Next free index per index space.
@@ -282,12 +361,14 @@ mod tests {
         let (target, guest) = (&plan.maps[0], &plan.maps[1]);
         assert_eq!(target.memories, [0]);
         assert_eq!(guest.memories, [1]);
-        // The target's WASI import waits for rewiring; its own functions
-        // start right after the (zero) kept imports.
-        assert_eq!(target.funcs[0], UNRESOLVED);
-        assert_eq!(target.funcs[1..], [0, 1]);
+        // The target's WASI import becomes a trampoline at its own index, so
+        // the target keeps every index and is copied as is.
+        assert_eq!(target.funcs, [0, 1, 2]);
+        assert_eq!(plan.trampolines.len(), 1);
+        assert_eq!(plan.trampolines[0].callee, UNRESOLVED);
+        assert_eq!(plan.identity, [true, false]);
         // The guest's bridge imports become functions after every definition.
-        let defined = (target.funcs.len() - 1 + guest.funcs.len() - 3) as u32;
+        let defined = (target.funcs.len() + guest.funcs.len() - 3) as u32;
         assert_eq!(plan.bridges.len(), 2);
         assert!(guest.funcs.contains(&defined) && guest.funcs.contains(&(defined + 1)));
         assert_eq!(
@@ -322,5 +403,28 @@ mod tests {
         assert_eq!(plan.start.calls.len(), 2);
         assert!(plan.start.wrapper.is_some());
         assert_eq!(plan.extra_types, [FuncType::new([], [])]);
+        // The guest keeps an import, so the target cannot keep its indices:
+        // its WASI import waits for rewiring to the guest's plug.
+        assert!(plan.trampolines.is_empty());
+        assert_eq!(plan.maps[0].funcs[0], UNRESOLVED);
+        assert_eq!(plan.maps[0].funcs[1..3], [0, 2]);
+        assert_eq!(plan.identity, [false, false]);
+    }
+
+    #[test]
+    fn a_target_keeps_its_indices_when_its_kept_imports_come_first() {
+        let mut built = Fixture::default().build();
+        built.target =
+            crate::passes::fixtures::wasm(&crate::passes::fixtures::target_wat("", "").replacen(
+                "(module",
+                r#"(module (import "env" "js" (func))"#,
+                1,
+            ));
+        let parsed = built.parse();
+        let plan = run(&parsed.modules(), &parsed.roles());
+        assert_eq!(plan.kept.len(), 1);
+        assert_eq!(plan.trampolines.len(), 1);
+        assert_eq!(plan.trampolines[0].func, 1);
+        assert_eq!(plan.identity, [true, false]);
     }
 }

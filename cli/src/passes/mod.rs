@@ -54,13 +54,9 @@ pub struct Timings {
 }
 
 /// Runs passes 3 to 8 on a guest whose manifest is read and whose targets are
-/// bound and parsed, and returns the bytes of a validated output.
-pub fn merge(guest: &Module, manifest: &Manifest, targets: &[Target]) -> Result<Vec<u8>> {
-    merge_timed(guest, manifest, targets).map(|(bytes, _)| bytes)
-}
-
-/// [`merge`], also telling how long its parts took.
-pub fn merge_timed(
+/// bound and parsed; returns the bytes of a validated output, and how long
+/// the expensive parts took.
+pub fn merge(
     guest: &Module,
     manifest: &Manifest,
     targets: &[Target],
@@ -75,7 +71,10 @@ pub fn merge_timed(
     let bytes = emit::run(&plan, &modules, generated)?;
     let encoded = std::time::Instant::now();
     validate::run(&bytes, &modules)?;
-    let timings = Timings { encode: encoded - started, validate: encoded.elapsed() };
+    let timings = Timings {
+        encode: encoded - started,
+        validate: encoded.elapsed(),
+    };
     Ok((bytes, timings))
 }
 

@@ -24,6 +24,9 @@ struct Alias {
     func: u32,
     to_module: usize,
     to_func: u32,
+    /// Where the answer goes: the import's own slot, or the callee of the
+    /// trampoline that stands at its index.
+    trampoline: Option<usize>,
 }
 
 /// Fills in the output index of every replaced import in `plan`.
@@ -46,11 +49,16 @@ pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<
                     modules[to_module].name
                 )
             })?;
+            let trampoline = plan
+                .trampolines
+                .iter()
+                .position(|t| t.module == mi && t.func == func);
             pending.push(Alias {
                 module: mi,
                 func,
                 to_module,
                 to_func,
+                trampoline,
             });
         }
     }
@@ -63,7 +71,10 @@ pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<
             if to == UNRESOLVED {
                 return true;
             }
-            plan.maps[a.module].funcs[a.func as usize] = to;
+            match a.trampoline {
+                Some(t) => plan.trampolines[t].callee = to,
+                None => plan.maps[a.module].funcs[a.func as usize] = to,
+            }
             false
         });
         if pending.len() == before {
@@ -102,17 +113,41 @@ mod tests {
         let plug = guest
             .exported_func("__wasi_virt/plug/app/fd_write")
             .unwrap();
-        assert_eq!(plan.maps[0].funcs[0], plan.maps[1].funcs[plug as usize]);
+        // The target keeps its indices: its import is a trampoline to the plug.
+        assert_eq!(plan.maps[0].funcs[0], 0);
+        assert_eq!(
+            plan.trampolines[0].callee,
+            plan.maps[1].funcs[plug as usize]
+        );
         let start = parsed.targets[0].module.exported_func("_start").unwrap();
         assert_eq!(plan.maps[1].funcs[2], plan.maps[0].funcs[start as usize]);
         assert!(plan.maps.iter().all(|m| !m.funcs.contains(&UNRESOLVED)));
     }
 
     #[test]
+    fn without_the_fast_path_a_wasi_import_maps_straight_to_the_plug() {
+        let built = Fixture {
+            guest_imports: r#"(import "env" "log" (func))"#.into(),
+            ..Fixture::default()
+        }
+        .build();
+        let parsed = built.parse();
+        let (modules, roles) = (parsed.modules(), parsed.roles());
+        let mut plan = layout::run(&modules, &roles);
+        run(&mut plan, &modules, &roles).unwrap();
+        let plug = parsed
+            .guest
+            .exported_func("__wasi_virt/plug/app/fd_write")
+            .unwrap();
+        assert!(plan.trampolines.is_empty());
+        assert_eq!(plan.maps[0].funcs[0], plan.maps[1].funcs[plug as usize]);
+    }
+
+    #[test]
     fn a_plug_that_re_exports_its_own_import_is_refused() {
         let built = Fixture {
-            manifest: "wasi-virt/1 target app\\nwasi-virt/1 plug app fd_write\\nwasi-virt/1 plug self random_get\\n"
-                .replace("\\n", "\n"),
+            manifest: "wasi-virt/1 target app\nwasi-virt/1 plug app fd_write\nwasi-virt/1 plug self random_get\n"
+                .into(),
             guest_imports: r#"(import "wasi_snapshot_preview1" "random_get" (func $r (param i32 i32) (result i32)))
                               (export "__wasi_virt/plug/self/random_get" (func $r))"#
                 .into(),

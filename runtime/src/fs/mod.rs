@@ -62,3 +62,6 @@ mod vfs;
 
 pub use embedded::EmbeddedNode;
 pub use vfs::{Preopen, Vfs};
+
+#[cfg(test)]
+mod tests;
