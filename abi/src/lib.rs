@@ -80,7 +80,9 @@ impl Subsystem {
 
     /// The preview1 functions of this subsystem.
     pub fn functions(self) -> impl Iterator<Item = &'static preview1::Function> {
-        preview1::FUNCTIONS.iter().filter(move |f| f.subsystem == self)
+        preview1::FUNCTIONS
+            .iter()
+            .filter(move |f| f.subsystem == self)
     }
 }
 

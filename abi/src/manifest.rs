@@ -136,7 +136,10 @@ fn parse_record(line: &str) -> Result<Record, Error> {
             if preview1::function(f).is_none() {
                 return Err(Error::UnknownFunction(f.to_string()));
             }
-            Ok(Record::Plug { target: target(t)?, function: f.to_string() })
+            Ok(Record::Plug {
+                target: target(t)?,
+                function: f.to_string(),
+            })
         }
         ["wrap_unreachable", t] => Ok(Record::WrapUnreachable(target(t)?)),
         _ => Err(Error::Malformed(line.to_string())),
@@ -168,10 +171,16 @@ impl core::fmt::Display for Error {
             ),
             Error::Malformed(line) => write!(f, "malformed manifest record {line:?}"),
             Error::UnknownFunction(name) => {
-                write!(f, "the manifest plugs `{name}`, which is not a preview1 function")
+                write!(
+                    f,
+                    "the manifest plugs `{name}`, which is not a preview1 function"
+                )
             }
             Error::UndeclaredTarget(t) => {
-                write!(f, "the manifest names target `{t}`, which no import_wasm! declares")
+                write!(
+                    f,
+                    "the manifest names target `{t}`, which no import_wasm! declares"
+                )
             }
         }
     }
@@ -185,8 +194,14 @@ mod tests {
     fn records_round_trip() {
         let records = [
             Record::Target("app".into()),
-            Record::Plug { target: "app".into(), function: "fd_write".into() },
-            Record::Plug { target: "self".into(), function: "proc_exit".into() },
+            Record::Plug {
+                target: "app".into(),
+                function: "fd_write".into(),
+            },
+            Record::Plug {
+                target: "self".into(),
+                function: "proc_exit".into(),
+            },
             Record::WrapUnreachable("app".into()),
         ];
         let text: String = records.iter().map(Record::encode).collect();

@@ -118,7 +118,10 @@ impl Function {
 
     /// The signature as WAT would spell it, for error messages and docs.
     pub fn signature(&self) -> alloc::string::String {
-        signature_text(&self.core_params().collect::<alloc::vec::Vec<_>>(), self.core_results())
+        signature_text(
+            &self.core_params().collect::<alloc::vec::Vec<_>>(),
+            self.core_results(),
+        )
     }
 }
 
@@ -214,6 +217,41 @@ preview1! {
     Fs sock_shutdown(fd: U32, how: U32) -> ();
 }
 
+/// The table as Markdown, one row per function: the README's reference
+/// table is generated from this (a test keeps the two equal).
+pub fn markdown_table() -> alloc::string::String {
+    use core::fmt::Write;
+    let mut out = alloc::string::String::from(
+        "| function | plugged by | parameters | results (out-pointers) |\n|---|---|---|---|\n",
+    );
+    for f in FUNCTIONS {
+        let params: alloc::vec::Vec<_> = f
+            .params
+            .iter()
+            .map(|(n, t)| alloc::format!("{n}: {}", t.rust_type()))
+            .collect();
+        let results: alloc::vec::Vec<_> = f
+            .results
+            .iter()
+            .map(|(n, t)| alloc::format!("{n}: {t:?}"))
+            .collect();
+        let results = if f.noreturn {
+            "never returns".into()
+        } else {
+            results.join(", ")
+        };
+        let _ = writeln!(
+            out,
+            "| `{}` | `{}` | {} | {} |",
+            f.name,
+            f.subsystem,
+            params.join(", "),
+            results
+        );
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -237,35 +275,11 @@ mod tests {
             "(param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)"
         );
         assert_eq!(sig("proc_exit"), "(param i32) (result)");
-        assert_eq!(sig("sock_recv"), "(param i32 i32 i32 i32 i32 i32) (result i32)");
+        assert_eq!(
+            sig("sock_recv"),
+            "(param i32 i32 i32 i32 i32 i32) (result i32)"
+        );
         assert_eq!(sig("clock_time_get"), "(param i32 i64 i32) (result i32)");
         assert_eq!(sig("sched_yield"), "(param) (result i32)");
     }
-}
-
-/// The table as Markdown, one row per function: the README's reference
-/// table is generated from this (a test keeps the two equal).
-pub fn markdown_table() -> alloc::string::String {
-    use core::fmt::Write;
-    let mut out = alloc::string::String::from(
-        "| function | plugged by | parameters | results (out-pointers) |\n|---|---|---|---|\n",
-    );
-    for f in FUNCTIONS {
-        let params: alloc::vec::Vec<_> = f
-            .params
-            .iter()
-            .map(|(n, t)| alloc::format!("{n}: {}", t.rust_type()))
-            .collect();
-        let results: alloc::vec::Vec<_> = f.results.iter().map(|(n, t)| alloc::format!("{n}: {t:?}")).collect();
-        let results = if f.noreturn { "never returns".into() } else { results.join(", ") };
-        let _ = writeln!(
-            out,
-            "| `{}` | `{}` | {} | {} |",
-            f.name,
-            f.subsystem,
-            params.join(", "),
-            results
-        );
-    }
-    out
 }

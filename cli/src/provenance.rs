@@ -1,9 +1,10 @@
 //! The `wasi-virt.merged` custom section: why each import of a merged module
 //! is still there, so that `inspect` can say so long after the merge.
 //!
-//! Only the CLI writes and reads it. It is one line per import,
-//! `<origin>\t<module>\t<name>\n`, with origin `passthrough`, `guest` or
-//! `target:<name>`.
+//! Only the CLI writes and reads it: a first line `wasi-virt/1 merged`, then
+//! one line per import, `<origin>\t<module>\t<name>\n`, with origin
+//! `passthrough`, `guest` or `target:<name>`. Every merged module has it,
+//! with no import lines when the module imports nothing.
 
 use crate::passes::check_imports::Origin;
 
@@ -23,7 +24,7 @@ pub struct Entry {
 
 /// The section's text.
 pub fn encode(entries: &[Entry]) -> String {
-    let mut out = String::new();
+    let mut out = String::from("wasi-virt/1 merged\n");
     for e in entries {
         let origin = match &e.origin {
             Origin::Passthrough => "passthrough".to_string(),

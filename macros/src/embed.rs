@@ -11,13 +11,18 @@ use syn::LitStr;
 pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let lit: LitStr = syn::parse2(input)
         .map_err(|e| syn::Error::new(e.span(), "expected a folder: `embed_dir!(\"site\")`"))?;
-    let base = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from).unwrap_or_default();
+    let base = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_default();
     let root = base.join(lit.value());
     let root = root.canonicalize().map_err(|e| {
         syn::Error::new(lit.span(), format!("cannot embed {}: {e}", root.display()))
     })?;
     if !root.is_dir() {
-        return Err(syn::Error::new(lit.span(), format!("{} is not a folder", root.display())));
+        return Err(syn::Error::new(
+            lit.span(),
+            format!("{} is not a folder", root.display()),
+        ));
     }
     embed_path(&root, &root).map_err(|msg| syn::Error::new(lit.span(), msg))
 }
@@ -36,15 +41,24 @@ pub fn embed_path(root: &Path, path: &Path) -> Result<TokenStream, String> {
         return Ok(quote!(::wasi_virt::fs::EmbeddedNode::Symlink(#text)));
     }
     if meta.is_file() {
-        let abs = path.to_str().ok_or_else(|| format!("{} is not a UTF-8 path", path.display()))?;
+        let abs = path
+            .to_str()
+            .ok_or_else(|| format!("{} is not a UTF-8 path", path.display()))?;
         let lit = LitStr::new(abs, Span::call_site());
-        return Ok(quote!(::wasi_virt::fs::EmbeddedNode::File(include_bytes!(#lit))));
+        return Ok(quote!(::wasi_virt::fs::EmbeddedNode::File(
+            include_bytes!(#lit)
+        )));
     }
     if !meta.is_dir() {
-        return Err(format!("{} is neither a file, a folder nor a symlink", path.display()));
+        return Err(format!(
+            "{} is neither a file, a folder nor a symlink",
+            path.display()
+        ));
     }
     let mut entries = Vec::new();
-    for entry in std::fs::read_dir(path).map_err(|e| format!("cannot list {}: {e}", path.display()))? {
+    for entry in
+        std::fs::read_dir(path).map_err(|e| format!("cannot list {}: {e}", path.display()))?
+    {
         let entry = entry.map_err(|e| format!("cannot list {}: {e}", path.display()))?;
         let name = entry
             .file_name()
@@ -79,7 +93,11 @@ fn check_link_stays_inside(root: &Path, link_path: &Path, link: &Path) -> Result
     }
     // Resolve lexically from the link's folder, relative to the root.
     let parent = link_path.parent().unwrap_or(root);
-    let mut depth: Vec<_> = parent.strip_prefix(root).map_err(|_| outside())?.components().collect();
+    let mut depth: Vec<_> = parent
+        .strip_prefix(root)
+        .map_err(|_| outside())?
+        .components()
+        .collect();
     for c in link.components() {
         match c {
             Component::ParentDir => {

@@ -47,14 +47,22 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
     let exports = match exports {
         Some(fns) => fns,
         None => vec![
-            syn::parse_quote!(fn _start();),
-            syn::parse_quote!(fn _initialize();),
+            syn::parse_quote!(
+                fn _start();
+            ),
+            syn::parse_quote!(
+                fn _initialize();
+            ),
         ],
     };
     let bridge_module = names::bridge_module(&name);
     let target_module = names::target_module(&name);
-    let (size, read, write, fill) =
-        (names::BRIDGE_SIZE, names::BRIDGE_READ, names::BRIDGE_WRITE, names::BRIDGE_FILL);
+    let (size, read, write, fill) = (
+        names::BRIDGE_SIZE,
+        names::BRIDGE_READ,
+        names::BRIDGE_WRITE,
+        names::BRIDGE_FILL,
+    );
 
     let mut imports = Vec::new();
     let mut wrappers = Vec::new();
@@ -68,7 +76,10 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             .iter()
             .map(|arg| match arg {
                 syn::FnArg::Typed(pat) => Ok(&pat.pat),
-                syn::FnArg::Receiver(r) => Err(syn::Error::new_spanned(r, "a target export takes no `self`")),
+                syn::FnArg::Receiver(r) => Err(syn::Error::new_spanned(
+                    r,
+                    "a target export takes no `self`",
+                )),
             })
             .collect::<syn::Result<_>>()?;
         let ident = &sig.ident;
@@ -187,7 +198,9 @@ mod tests {
 
     #[test]
     fn lists_chosen_exports() {
-        let out = expand(quote!(lib { fn add(a: i32, b: i32) -> i32; })).unwrap().to_string();
+        let out = expand(quote!(lib { fn add(a: i32, b: i32) -> i32; }))
+            .unwrap()
+            .to_string();
         assert!(out.contains("link_name = \"add\""));
         assert!(out.contains("pub fn add (a : i32 , b : i32) -> i32"));
         assert!(!out.contains("_start"));

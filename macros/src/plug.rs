@@ -53,7 +53,10 @@ impl Parse for Input {
                 targets.push(Target::Own(input.parse()?));
             } else {
                 targets.push(Target::Named(input.parse().map_err(|e| {
-                    syn::Error::new(e.span(), "expected a target declared by `import_wasm!`, or `self`")
+                    syn::Error::new(
+                        e.span(),
+                        "expected a target declared by `import_wasm!`, or `self`",
+                    )
                 })?));
             }
         }
@@ -63,9 +66,14 @@ impl Parse for Input {
             overrides = list.into_iter().map(|o| (o.function, o.path)).collect();
         }
         if !input.is_empty() {
-            return Err(input.error("unexpected tokens; write `plug_xxx!(IMPL, target, …; function = path)`"));
+            return Err(input
+                .error("unexpected tokens; write `plug_xxx!(IMPL, target, …; function = path)`"));
         }
-        Ok(Input { implementation, targets, overrides })
+        Ok(Input {
+            implementation,
+            targets,
+            overrides,
+        })
     }
 }
 
@@ -78,7 +86,10 @@ impl Parse for Override {
     fn parse(input: ParseStream) -> syn::Result<Self> {
         let function = input.parse()?;
         input.parse::<Token![=]>()?;
-        Ok(Override { function, path: input.parse()? })
+        Ok(Override {
+            function,
+            path: input.parse()?,
+        })
     }
 }
 
@@ -99,24 +110,38 @@ pub fn expand_by_name(input: TokenStream) -> syn::Result<TokenStream> {
         let known: Vec<_> = Subsystem::ALL.iter().map(|s| s.name()).collect();
         return Err(syn::Error::new(
             name.span(),
-            format!("unknown subsystem `{name}`; write one of: {}", known.join(", ")),
+            format!(
+                "unknown subsystem `{name}`; write one of: {}",
+                known.join(", ")
+            ),
         ));
     };
     match tokens.next() {
         Some(proc_macro2::TokenTree::Punct(p)) if p.as_char() == ',' => {}
-        _ => return Err(syn::Error::new(name.span(), "expected `,` after the subsystem")),
+        _ => {
+            return Err(syn::Error::new(
+                name.span(),
+                "expected `,` after the subsystem",
+            ));
+        }
     }
     expand(subsystem, tokens.collect())
 }
 
 /// Expands `plug_<subsystem>!(…)`.
 pub fn expand(subsystem: Subsystem, input: TokenStream) -> syn::Result<TokenStream> {
-    let Input { implementation, targets, overrides } = syn::parse2(input)?;
+    let Input {
+        implementation,
+        targets,
+        overrides,
+    } = syn::parse2(input)?;
     let macro_name = format!("plug_{}!", subsystem.name());
     if targets.is_empty() {
         return Err(syn::Error::new_spanned(
             &implementation,
-            format!("{macro_name} needs at least one target: `{macro_name}(IMPL, app)` or `{macro_name}(IMPL, self)`"),
+            format!(
+                "{macro_name} needs at least one target: `{macro_name}(IMPL, app)` or `{macro_name}(IMPL, self)`"
+            ),
         ));
     }
     for (function, _) in &overrides {
@@ -129,7 +154,10 @@ pub fn expand(subsystem: Subsystem, input: TokenStream) -> syn::Result<TokenStre
                 Target::Named(i) => i.span(),
                 Target::Own(s) => s.span,
             };
-            return Err(syn::Error::new(span, format!("target `{}` is listed twice", t.name())));
+            return Err(syn::Error::new(
+                span,
+                format!("target `{}` is listed twice", t.name()),
+            ));
         }
         seen.push(t.name());
     }
@@ -149,8 +177,17 @@ pub fn expand(subsystem: Subsystem, input: TokenStream) -> syn::Result<TokenStre
                     quote!(#trait_path::#method)
                 }
             };
-            shims.push(shim(&target.name(), target.caller(), function, &implementation, callee));
-            let record = Record::Plug { target: target.name(), function: function.name.into() };
+            shims.push(shim(
+                &target.name(),
+                target.caller(),
+                function,
+                &implementation,
+                callee,
+            ));
+            let record = Record::Plug {
+                target: target.name(),
+                function: function.name.into(),
+            };
             records.push_str(&record.encode());
         }
     }
@@ -169,7 +206,11 @@ fn check_override(subsystem: Subsystem, function: &Ident) -> syn::Result<()> {
         Some(f) if f.subsystem == subsystem => Ok(()),
         Some(f) => Err(syn::Error::new(
             function.span(),
-            format!("`{name}` is plugged by {}, not plug_{}!", f.subsystem, subsystem.name()),
+            format!(
+                "`{name}` is plugged by {}, not plug_{}!",
+                f.subsystem,
+                subsystem.name()
+            ),
         )),
         None => {
             let known: Vec<_> = subsystem.functions().map(|f| f.name).collect();
@@ -195,17 +236,33 @@ fn shim(
 ) -> TokenStream {
     let export_name = names::plug_export(target, function.name);
     let fn_name = format_ident!("__wasi_virt_plug_{}_{}", target, function.name);
-    let params: Vec<_> = function.params.iter().map(|(n, _)| format_ident!("{}", n)).collect();
-    let param_decls = function.params.iter().zip(&params).map(|((_, ty), ident)| match ty {
-        Param::U32 => quote!(#ident: i32),
-        Param::U64 | Param::I64 => quote!(#ident: i64),
-    });
-    let args = function.params.iter().zip(&params).map(|((_, ty), ident)| match ty {
-        Param::U32 => quote!(#ident as u32),
-        Param::U64 => quote!(#ident as u64),
-        Param::I64 => quote!(#ident),
-    });
-    let outs: Vec<_> = function.results.iter().map(|(n, _)| format_ident!("{}_out", n)).collect();
+    let params: Vec<_> = function
+        .params
+        .iter()
+        .map(|(n, _)| format_ident!("{}", n))
+        .collect();
+    let param_decls = function
+        .params
+        .iter()
+        .zip(&params)
+        .map(|((_, ty), ident)| match ty {
+            Param::U32 => quote!(#ident: i32),
+            Param::U64 | Param::I64 => quote!(#ident: i64),
+        });
+    let args = function
+        .params
+        .iter()
+        .zip(&params)
+        .map(|((_, ty), ident)| match ty {
+            Param::U32 => quote!(#ident as u32),
+            Param::U64 => quote!(#ident as u64),
+            Param::I64 => quote!(#ident),
+        });
+    let outs: Vec<_> = function
+        .results
+        .iter()
+        .map(|(n, _)| format_ident!("{}_out", n))
+        .collect();
     if function.noreturn {
         return quote! {
             #[unsafe(export_name = #export_name)]
@@ -241,7 +298,10 @@ mod tests {
             "__wasi_virt/plug/self/args_get",
             "__wasi_virt/plug/self/args_sizes_get",
         ] {
-            assert!(out.contains(&format!("\"{name}\"")), "{name} missing in {out}");
+            assert!(
+                out.contains(&format!("\"{name}\"")),
+                "{name} missing in {out}"
+            );
         }
         assert!(out.contains("wasi-virt/1 plug app args_get\\n"));
         assert!(out.contains("wasi-virt/1 plug self args_sizes_get\\n"));
@@ -262,7 +322,10 @@ mod tests {
     #[test]
     fn proc_exit_returns_nothing() {
         let out = expand_str(Subsystem::Process, quote!(EXIT, app));
-        assert!(out.contains("fn __wasi_virt_plug_app_proc_exit (rval : i32) {"), "{out}");
+        assert!(
+            out.contains("fn __wasi_virt_plug_app_proc_exit (rval : i32) {"),
+            "{out}"
+        );
     }
 
     #[test]
@@ -279,7 +342,9 @@ mod tests {
         assert!(err(Subsystem::Env, quote!(E, app; fd_write = f)).contains("plugged by plug_fs!"));
         assert!(err(Subsystem::Fs, quote!(FS, app; fd_wrte = f)).contains("it has: fd_advise"));
         assert!(err(Subsystem::Fs, quote!(FS, app, app)).contains("listed twice"));
-        let unknown = expand_by_name(quote!(fss, FS, app)).unwrap_err().to_string();
+        let unknown = expand_by_name(quote!(fss, FS, app))
+            .unwrap_err()
+            .to_string();
         assert!(unknown.contains("unknown subsystem `fss`"), "{unknown}");
         assert!(expand_by_name(quote!(fs, FS, app)).is_ok());
     }

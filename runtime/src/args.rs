@@ -38,7 +38,10 @@ unsafe impl Sync for StringList {}
 impl StringList {
     /// A list fixed at build time.
     pub const fn new(initial: &'static [&'static str]) -> StringList {
-        StringList { initial, replaced: RefCell::new(None) }
+        StringList {
+            initial,
+            replaced: RefCell::new(None),
+        }
     }
 
     /// Replaces the list (the strings must not contain NUL).

@@ -42,7 +42,11 @@ impl VirtualClock {
     /// A clock whose realtime starts at `realtime_start` (ns since the Unix
     /// epoch) and that advances `step` ns per reading.
     pub const fn new(realtime_start: Timestamp, step: Timestamp) -> VirtualClock {
-        VirtualClock { realtime_start, step, elapsed: Cell::new(0) }
+        VirtualClock {
+            realtime_start,
+            step,
+            elapsed: Cell::new(0),
+        }
     }
 
     /// Starts at [`VirtualClock::Y2K`], advancing 1 µs per reading.
@@ -73,14 +77,16 @@ impl Clock for VirtualClock {
     fn clock_time_get(&self, _: &Caller, id: u32, _precision: u64) -> Result<Timestamp, Errno> {
         let id = Clockid::from_raw(id)?;
         let t = self.now(id);
-        self.elapsed.set(self.elapsed.get().saturating_add(self.step));
+        self.elapsed
+            .set(self.elapsed.get().saturating_add(self.step));
         Ok(t)
     }
 
     fn advance_to(&self, id: Clockid, until: Timestamp) {
         let now = self.now(id);
         if until > now {
-            self.elapsed.set(self.elapsed.get().saturating_add(until - now));
+            self.elapsed
+                .set(self.elapsed.get().saturating_add(until - now));
         }
     }
 }

@@ -12,19 +12,23 @@
 //!
 //! import_wasm!(app);
 //!
-//! static FS: Vfs = Vfs::new(&[Preopen::new("/", embed_dir!("site"))], &StdioConfig::CAPTURE);
+//! static SITE: EmbeddedNode = embed_dir!("site");
+//! static PREOPENS: [Preopen; 1] = [Preopen::new("/", &SITE)];
+//! static FS: Vfs = Vfs::new(&PREOPENS, &StdioConfig::CAPTURE).with_clock(&CLOCK);
 //! static ARGS: StringList = StringList::new(&["app", "--verbose"]);
 //! static ENV: StringList = StringList::new(&["HOME=/"]);
 //! static CLOCK: VirtualClock = VirtualClock::deterministic();
+//! static RANDOM: SeededRandom = SeededRandom::new(42);
+//! static POLL: VirtualPoll<VirtualClock> = VirtualPoll::new(&CLOCK);
 //!
 //! plug_fs!(FS, app, self);
 //! plug_args!(ARGS, app, self);
 //! plug_env!(ENV, app, self);
 //! plug_clock!(CLOCK, app, self);
-//! plug_random!(SeededRandom::new(42), app, self);
+//! plug_random!(RANDOM, app, self);
+//! plug_poll!(POLL, app, self);
 //! plug_process!(Exit, app, self);
 //! plug_sched!(Yield, app, self);
-//! plug_poll!(VirtualPoll::new(&CLOCK), app, self);
 //!
 //! #[unsafe(no_mangle)]
 //! pub extern "C" fn _start() {

@@ -92,7 +92,11 @@ impl Memory {
 
     /// `Ok` when `ptr..ptr+len` lies inside the memory.
     pub fn check(&self, ptr: u32, len: u32) -> Result<(), Errno> {
-        if ptr as u64 + len as u64 <= self.size() { Ok(()) } else { Err(Errno::Fault) }
+        if ptr as u64 + len as u64 <= self.size() {
+            Ok(())
+        } else {
+            Err(Errno::Fault)
+        }
     }
 
     /// Copies `buf.len()` bytes at `ptr` into `buf`, in one copy.
@@ -170,7 +174,9 @@ impl Memory {
     /// names lies inside the memory, so that a later scatter/gather cannot
     /// fail halfway.
     pub fn read_iovecs(&self, iovs: u32, iovs_len: u32) -> Result<Vec<Iovec>, Errno> {
-        let bytes_len = iovs_len.checked_mul(Iovec::SIZE as u32).ok_or(Errno::Fault)?;
+        let bytes_len = iovs_len
+            .checked_mul(Iovec::SIZE as u32)
+            .ok_or(Errno::Fault)?;
         let raw = self.read_vec(iovs, bytes_len)?;
         let size = self.size();
         raw.chunks_exact(Iovec::SIZE)
@@ -179,7 +185,11 @@ impl Memory {
                     buf: u32::from_le_bytes(c[0..4].try_into().unwrap()),
                     buf_len: u32::from_le_bytes(c[4..8].try_into().unwrap()),
                 };
-                if iov.buf as u64 + iov.buf_len as u64 <= size { Ok(iov) } else { Err(Errno::Fault) }
+                if iov.buf as u64 + iov.buf_len as u64 <= size {
+                    Ok(iov)
+                } else {
+                    Err(Errno::Fault)
+                }
             })
             .collect()
     }
@@ -188,7 +198,9 @@ impl Memory {
     /// buffer. The total is capped at `u32::MAX` (`EINVAL` beyond, as a host
     /// gives for an `ssize_t` overflow).
     pub fn gather(&self, iovs: &[Iovec]) -> Result<Vec<u8>, Errno> {
-        let total = iovs.iter().try_fold(0u32, |acc, iov| acc.checked_add(iov.buf_len));
+        let total = iovs
+            .iter()
+            .try_fold(0u32, |acc, iov| acc.checked_add(iov.buf_len));
         let total = total.ok_or(Errno::Inval)?;
         let mut out = vec![0u8; total as usize];
         let mut at = 0usize;
@@ -236,7 +248,10 @@ impl Caller {
 
     /// A caller called `name` whose memory is reached through `bridge`.
     pub const fn new(name: &'static str, bridge: Bridge) -> Caller {
-        Caller { name, memory: Memory::new(bridge) }
+        Caller {
+            name,
+            memory: Memory::new(bridge),
+        }
     }
 }
 
@@ -274,8 +289,15 @@ pub(crate) mod testing {
     }
 
     /// A caller whose memory is one thread-local 64 KiB page.
-    pub static FAKE_CALLER: Caller =
-        Caller::new("test", Bridge { size, read, write, fill });
+    pub static FAKE_CALLER: Caller = Caller::new(
+        "test",
+        Bridge {
+            size,
+            read,
+            write,
+            fill,
+        },
+    );
 }
 
 #[cfg(test)]

@@ -49,8 +49,12 @@ impl<C: Clock + Sync + 'static> Poll for VirtualPoll<C> {
             return Err(Errno::Inval);
         }
         let mem = &caller.memory;
-        let in_len = nsubscriptions.checked_mul(Subscription::SIZE as u32).ok_or(Errno::Fault)?;
-        let out_len = nsubscriptions.checked_mul(Event::SIZE as u32).ok_or(Errno::Fault)?;
+        let in_len = nsubscriptions
+            .checked_mul(Subscription::SIZE as u32)
+            .ok_or(Errno::Fault)?;
+        let out_len = nsubscriptions
+            .checked_mul(Event::SIZE as u32)
+            .ok_or(Errno::Fault)?;
         mem.check(events, out_len)?;
         let raw = mem.read_vec(subscriptions, in_len)?;
         let subs = raw
@@ -69,9 +73,15 @@ impl<C: Clock + Sync + 'static> Poll for VirtualPoll<C> {
         let mut deadlines = Vec::new();
         for s in &subs {
             match s.kind {
-                SubscriptionKind::FdRead(_) => fired.push(event(s, Eventtype::FdRead, Errno::Success)),
-                SubscriptionKind::FdWrite(_) => fired.push(event(s, Eventtype::FdWrite, Errno::Success)),
-                SubscriptionKind::Clock { id, timeout, flags, .. } => match Clockid::from_raw(id) {
+                SubscriptionKind::FdRead(_) => {
+                    fired.push(event(s, Eventtype::FdRead, Errno::Success))
+                }
+                SubscriptionKind::FdWrite(_) => {
+                    fired.push(event(s, Eventtype::FdWrite, Errno::Success))
+                }
+                SubscriptionKind::Clock {
+                    id, timeout, flags, ..
+                } => match Clockid::from_raw(id) {
                     Err(e) => fired.push(event(s, Eventtype::Clock, e)),
                     Ok(clock) => {
                         let now = self.clock.clock_time_get(caller, id, 0)?;
@@ -88,12 +98,13 @@ impl<C: Clock + Sync + 'static> Poll for VirtualPoll<C> {
         // Clocks already due fire with the fd events; if nothing fired, the
         // earliest deadline is waited for (and any others due by then).
         let due = |(_, _, deadline, now): &&(_, _, u64, u64)| deadline <= now;
-        if fired.is_empty() && !deadlines.iter().any(|d| due(&d)) {
-            if let Some(&(_, clock, deadline, _)) = deadlines.iter().min_by_key(|d| d.2) {
-                self.clock.advance_to(clock, deadline);
-                for d in deadlines.iter_mut() {
-                    d.3 = d.3.max(if d.1 == clock { deadline } else { d.3 });
-                }
+        if fired.is_empty()
+            && !deadlines.iter().any(|d| due(&d))
+            && let Some(&(_, clock, deadline, _)) = deadlines.iter().min_by_key(|d| d.2)
+        {
+            self.clock.advance_to(clock, deadline);
+            for d in deadlines.iter_mut().filter(|d| d.1 == clock) {
+                d.3 = d.3.max(deadline);
             }
         }
         for d in deadlines.iter().filter(due) {
@@ -130,7 +141,13 @@ mod tests {
         assert_eq!(poll.poll_oneoff(&FAKE_CALLER, 0, 1000, 2), Ok(1));
         assert_eq!(mem.read_u64(1000), Ok(7));
         assert_eq!(CLOCK.clock_time_get(&FAKE_CALLER, 1, 0), Ok(5_000_000_000));
-        assert_eq!(poll.poll_oneoff(&FAKE_CALLER, 0, 1000, 0), Err(Errno::Inval));
-        assert_eq!(poll.poll_oneoff(&FAKE_CALLER, 65500, 1000, 1), Err(Errno::Fault));
+        assert_eq!(
+            poll.poll_oneoff(&FAKE_CALLER, 0, 1000, 0),
+            Err(Errno::Inval)
+        );
+        assert_eq!(
+            poll.poll_oneoff(&FAKE_CALLER, 65500, 1000, 1),
+            Err(Errno::Fault)
+        );
     }
 }

@@ -31,7 +31,10 @@ unsafe impl Sync for SeededRandom {}
 impl SeededRandom {
     /// A generator starting from `seed`.
     pub const fn new(seed: u64) -> SeededRandom {
-        SeededRandom { seed, state: Cell::new(seed) }
+        SeededRandom {
+            seed,
+            state: Cell::new(seed),
+        }
     }
 
     /// Starts the sequence over (for re-running a program).

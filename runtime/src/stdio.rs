@@ -16,7 +16,7 @@ pub trait Stdio {
 }
 
 /// What one stream does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub enum Stream {
     /// Into (or, for stdin, out of) a buffer a host reads or sets through
     /// the guest's exports ([`STDOUT`], [`STDERR`], [`STDIN`]).
@@ -33,7 +33,7 @@ pub enum Stream {
 /// The host's `fd_read`/`fd_write`, held as function pointers so that a
 /// guest that never inherits stdio never links them: its output then keeps
 /// no `fd_read`/`fd_write` import.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct Passthrough {
     read: fn(Fd, &mut [u8]) -> Result<usize, Errno>,
     write: fn(Fd, &[u8]) -> Result<usize, Errno>,
@@ -48,7 +48,7 @@ impl Stream {
 }
 
 /// One [`Stream`] per standard fd: the built-in [`Stdio`].
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug)]
 pub struct StdioConfig {
     /// fd 0
     pub stdin: Stream,
@@ -60,14 +60,23 @@ pub struct StdioConfig {
 
 impl StdioConfig {
     /// All three captured: import-free.
-    pub const CAPTURE: StdioConfig =
-        StdioConfig { stdin: Stream::Capture, stdout: Stream::Capture, stderr: Stream::Capture };
+    pub const CAPTURE: StdioConfig = StdioConfig {
+        stdin: Stream::Capture,
+        stdout: Stream::Capture,
+        stderr: Stream::Capture,
+    };
     /// All three passed through to the host.
-    pub const INHERIT: StdioConfig =
-        StdioConfig { stdin: Stream::INHERIT, stdout: Stream::INHERIT, stderr: Stream::INHERIT };
+    pub const INHERIT: StdioConfig = StdioConfig {
+        stdin: Stream::INHERIT,
+        stdout: Stream::INHERIT,
+        stderr: Stream::INHERIT,
+    };
     /// All three ignored.
-    pub const IGNORE: StdioConfig =
-        StdioConfig { stdin: Stream::Ignore, stdout: Stream::Ignore, stderr: Stream::Ignore };
+    pub const IGNORE: StdioConfig = StdioConfig {
+        stdin: Stream::Ignore,
+        stdout: Stream::Ignore,
+        stderr: Stream::Ignore,
+    };
 
     /// The stream behind `fd` (0, 1 or 2).
     pub fn stream(&self, fd: Fd) -> Stream {
@@ -171,7 +180,11 @@ mod tests {
 
     #[test]
     fn capture_ignore_and_deny() {
-        let cfg = StdioConfig { stdout: Stream::Ignore, stderr: Stream::Deny, ..StdioConfig::CAPTURE };
+        let cfg = StdioConfig {
+            stdout: Stream::Ignore,
+            stderr: Stream::Deny,
+            ..StdioConfig::CAPTURE
+        };
         assert_eq!(cfg.write(1, b"gone"), Ok(4));
         assert_eq!(cfg.write(2, b"no"), Err(Errno::Badf));
         STDIN.set(b"abc");

@@ -286,11 +286,8 @@ pub mod rights {
         | PATH_REMOVE_DIRECTORY
         | PATH_UNLINK_FILE;
     /// The rights a character device (stdio) has.
-    pub const TTY: u64 = FD_READ
-        | FD_FDSTAT_SET_FLAGS
-        | FD_WRITE
-        | FD_FILESTAT_GET
-        | POLL_FD_READWRITE;
+    pub const TTY: u64 =
+        FD_READ | FD_FDSTAT_SET_FLAGS | FD_WRITE | FD_FILESTAT_GET | POLL_FD_READWRITE;
 }
 
 /// `fdflags` (u16).
@@ -595,7 +592,10 @@ impl Subscription {
             2 => SubscriptionKind::FdWrite(u32_at(16)),
             _ => return Err(Errno::Inval),
         };
-        Ok(Subscription { userdata: u64_at(0), kind })
+        Ok(Subscription {
+            userdata: u64_at(0),
+            kind,
+        })
     }
 }
 
@@ -667,6 +667,9 @@ mod tests {
         };
         let b = fdstat.to_bytes();
         assert_eq!((b[0], b[2], b[8], b[16]), (3, 1, 2, 64));
-        assert_eq!(Prestat { pr_name_len: 9 }.to_bytes(), [0, 0, 0, 0, 9, 0, 0, 0]);
+        assert_eq!(
+            Prestat { pr_name_len: 9 }.to_bytes(),
+            [0, 0, 0, 0, 9, 0, 0, 0]
+        );
     }
 }

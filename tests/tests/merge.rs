@@ -61,7 +61,10 @@ fn app() -> PathBuf {
 
 /// Runs the CLI; returns (exit code, stdout, stderr).
 fn wasi_virt(args: &[&std::ffi::OsStr]) -> (i32, String, String) {
-    let out = Command::new(wasi_virt_bin()).args(args).output().expect("cannot run wasi-virt");
+    let out = Command::new(wasi_virt_bin())
+        .args(args)
+        .output()
+        .expect("cannot run wasi-virt");
     (
         out.status.code().unwrap_or(-1),
         String::from_utf8_lossy(&out.stdout).into_owned(),
@@ -75,8 +78,13 @@ fn merged() -> &'static Path {
     let (_, path) = MERGED.get_or_init(|| {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("demo.wasm");
-        let (code, _, stderr) =
-            wasi_virt(&["merge".as_ref(), guest().as_os_str(), app().as_os_str(), "-o".as_ref(), out.as_os_str()]);
+        let (code, _, stderr) = wasi_virt(&[
+            "merge".as_ref(),
+            guest().as_os_str(),
+            app().as_os_str(),
+            "-o".as_ref(),
+            out.as_os_str(),
+        ]);
         assert_eq!(code, 0, "merge failed: {stderr}");
         (dir, out)
     });
@@ -142,11 +150,20 @@ fn inspect_shows_the_guest_manifest() {
 /// saying `cause`, no output file, inputs unchanged, no panic.
 fn assert_refused(guest: &[u8], target: &[u8], cause: &str) {
     let dir = tempfile::tempdir().unwrap();
-    let (g, t, out) = (dir.path().join("guest.wasm"), dir.path().join("app.wasm"), dir.path().join("out.wasm"));
+    let (g, t, out) = (
+        dir.path().join("guest.wasm"),
+        dir.path().join("app.wasm"),
+        dir.path().join("out.wasm"),
+    );
     std::fs::write(&g, guest).unwrap();
     std::fs::write(&t, target).unwrap();
-    let (code, _, stderr) =
-        wasi_virt(&["merge".as_ref(), g.as_os_str(), t.as_os_str(), "-o".as_ref(), out.as_os_str()]);
+    let (code, _, stderr) = wasi_virt(&[
+        "merge".as_ref(),
+        g.as_os_str(),
+        t.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
     assert_ne!(code, 0, "{stderr}");
     let errors: Vec<_> = stderr.lines().filter(|l| l.starts_with("error:")).collect();
     assert_eq!(errors.len(), 1, "{stderr}");
@@ -207,5 +224,9 @@ fn a_wasi_import_with_the_wrong_signature_is_refused() {
   (func (export "_start")))"#,
     )
     .unwrap();
-    assert_refused(&std::fs::read(guest()).unwrap(), &target, "(param i32 i32 i32 i32) (result i32)");
+    assert_refused(
+        &std::fs::read(guest()).unwrap(),
+        &target,
+        "(param i32 i32 i32 i32) (result i32)",
+    );
 }

@@ -11,13 +11,24 @@ const END: &str = "<!-- preview1-table:end -->";
 fn readme_preview1_table_is_generated_from_the_abi_table() {
     let path = repo_root().join("README.md");
     let readme = std::fs::read_to_string(&path).unwrap();
-    let start = readme.find(START).expect("README lacks the table start marker") + START.len();
+    let start = readme
+        .find(START)
+        .expect("README lacks the table start marker")
+        + START.len();
     let end = readme.find(END).expect("README lacks the table end marker");
     let table = wasi_virt_abi::preview1::markdown_table();
     if std::env::var_os("BLESS").is_some() {
-        std::fs::write(&path, format!("{}{table}{}", &readme[..start], &readme[end..])).unwrap();
+        std::fs::write(
+            &path,
+            format!("{}{table}{}", &readme[..start], &readme[end..]),
+        )
+        .unwrap();
         return;
     }
-    assert_eq!(readme[start..end], table, "run `BLESS=1 cargo test -p wasi-virt-tests --test readme`");
+    assert_eq!(
+        readme[start..end],
+        table,
+        "run `BLESS=1 cargo test -p wasi-virt-tests --test readme`"
+    );
     assert_eq!(table.lines().count(), 2 + 46);
 }

@@ -6,9 +6,7 @@ use std::io::Write;
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result};
-use wasi_virt_tests::{
-    Outcome, run_in_wasmi, target_dir, try_wasi_virt_bin, try_wasm_example,
-};
+use wasi_virt_tests::{Outcome, run_in_wasmi, target_dir, try_wasi_virt_bin, try_wasm_example};
 
 use crate::run_checked;
 

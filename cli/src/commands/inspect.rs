@@ -172,7 +172,12 @@ fn text(m: &Module, imports: &[ImportLine], manifest: Option<&Manifest>, merged:
         let _ = writeln!(out, "exports ({}):", m.exports.len());
         for e in &m.exports {
             let (kind, ty) = export_line(m, e.kind, e.index);
-            let _ = writeln!(out, "  {} {kind} {ty}", e.name);
+            let _ = writeln!(
+                out,
+                "  {} {kind}{}{ty}",
+                e.name,
+                if ty.is_empty() { "" } else { " " }
+            );
         }
     }
     if let Some(manifest) = manifest {
@@ -318,7 +323,11 @@ mod tests {
         let merged = m
             .custom_sections(provenance::SECTION)
             .map(|s| provenance::parse(&s));
-        let merged = merged.or(Some(Vec::new()));
+        assert_eq!(
+            merged,
+            Some(Vec::new()),
+            "a merged module is marked even with no imports"
+        );
         let out = text(&m, &describe_imports(&m, merged.as_deref()), None, true);
         assert!(
             out.contains("imports: none (it runs with an empty import object)"),

@@ -24,13 +24,12 @@ pub struct Opts {
     /// The targets: preview1 programs, as `PATH` or `NAME=PATH`. A guest with
     /// one target takes any single file; otherwise files bind by NAME= or by
     /// file stem (`my-app.wasm` is target `my_app`).
+    #[arg(value_name = "TARGET")]
     targets: Vec<String>,
-    /// Where to write the merged module.
+    /// Where to write the merged module (replaced atomically if it exists,
+    /// as a compiler replaces its output).
     #[arg(short, long, value_name = "OUT")]
     output: PathBuf,
-    /// Overwrite OUT if it exists.
-    #[arg(long)]
-    force: bool,
     /// Print sizes and the time taken.
     #[arg(short, long)]
     verbose: bool,
@@ -48,7 +47,7 @@ pub fn run(opts: Opts) -> Result<()> {
 
     let mut inputs: Vec<&Path> = vec![&opts.guest];
     inputs.extend(bindings.iter().map(|b| b.path.as_path()));
-    check_output(&opts.output, &inputs, opts.force)?;
+    check_output(&opts.output, &inputs)?;
 
     let target_bytes: Vec<Vec<u8>> = bindings
         .iter()
@@ -82,14 +81,14 @@ pub fn run(opts: Opts) -> Result<()> {
             ));
         }
         eprintln!(
-            "{line}\n  -> {} ({}) in {:.3} s (read {:.3} s, merge {:.3} s, validate {:.3} s, write {:.3} s)",
+            "{line}\n  -> {} ({}) in {} (read {}, merge {}, validate {}, write {})",
             opts.output.display(),
             size(bytes.len()),
-            started.elapsed().as_secs_f64(),
-            read_done.as_secs_f64(),
-            timings.encode.as_secs_f64(),
-            timings.validate.as_secs_f64(),
-            (started.elapsed() - merged).as_secs_f64(),
+            time(started.elapsed()),
+            time(read_done),
+            time(timings.encode),
+            time(timings.validate),
+            time(started.elapsed() - merged),
         );
     }
     Ok(())
@@ -97,6 +96,14 @@ pub fn run(opts: Opts) -> Result<()> {
 
 fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).with_context(|| format!("{}: cannot read the file", path.display()))
+}
+
+fn time(d: std::time::Duration) -> String {
+    if d.as_secs_f64() < 1.0 {
+        format!("{:.2} ms", d.as_secs_f64() * 1e3)
+    } else {
+        format!("{:.3} s", d.as_secs_f64())
+    }
 }
 
 fn size(bytes: usize) -> String {
@@ -108,8 +115,8 @@ fn size(bytes: usize) -> String {
 }
 
 /// Refuses an output that is one of the inputs (even through another
-/// spelling of its path), a folder, or an existing file without `--force`.
-fn check_output(output: &Path, inputs: &[&Path], force: bool) -> Result<()> {
+/// spelling of its path) or a folder.
+fn check_output(output: &Path, inputs: &[&Path]) -> Result<()> {
     let resolved = resolve(output);
     for input in inputs {
         if let (Some(out), Ok(input_path)) = (&resolved, input.canonicalize())
@@ -124,12 +131,6 @@ fn check_output(output: &Path, inputs: &[&Path], force: bool) -> Result<()> {
     }
     if output.is_dir() {
         bail!("{}: is a folder; -o takes a file name", output.display());
-    }
-    if output.exists() && !force {
-        bail!(
-            "{}: already exists (pass --force to overwrite it)",
-            output.display()
-        );
     }
     Ok(())
 }
@@ -160,7 +161,6 @@ fn write_atomically(output: &Path, bytes: &[u8]) -> Result<()> {
         .tempfile_in(dir)
         .with_context(context)?;
     file.write_all(bytes).with_context(context)?;
-    file.as_file().sync_all().with_context(context)?;
     #[cfg(unix)]
     {
         use std::os::unix::fs::PermissionsExt;
@@ -185,24 +185,18 @@ mod tests {
         let input = dir.path().join("app.wasm");
         fs::write(&input, b"x").unwrap();
         let other_spelling = dir.path().join(".").join("app.wasm");
-        let err = check_output(&other_spelling, &[&input], true)
+        let err = check_output(&other_spelling, &[&input])
             .unwrap_err()
             .to_string();
         assert!(err.contains("the output is also an input"), "{err}");
     }
 
     #[test]
-    fn an_existing_output_needs_force() {
+    fn an_existing_output_is_replaced_atomically() {
         let dir = tempfile::tempdir().unwrap();
         let out = dir.path().join("out.wasm");
         fs::write(&out, b"old").unwrap();
-        assert!(
-            check_output(&out, &[], false)
-                .unwrap_err()
-                .to_string()
-                .contains("--force")
-        );
-        check_output(&out, &[], true).unwrap();
+        check_output(&out, &[]).unwrap();
         write_atomically(&out, b"new").unwrap();
         assert_eq!(fs::read(&out).unwrap(), b"new");
         let leftovers = fs::read_dir(dir.path()).unwrap().count();

@@ -232,8 +232,19 @@ fn check_guest(manifest: &Manifest, guest: &Module, targets: &[Target]) -> Resul
         }
     };
     for import in &guest.imports {
+        let reserved = import.module == preview1::MODULE
+            || import.module == PASSTHROUGH_MODULE
+            || names::parse_bridge_module(import.module).is_some()
+            || names::parse_target_module(import.module).is_some();
         let ty = match import.ty {
             TypeRef::Func(ty) | TypeRef::FuncExact(ty) => ty,
+            _ if reserved => bail!(
+                "{} imports a {} from {}::{}; wasi-virt provides only functions there",
+                guest.name,
+                kind_name(&import.ty),
+                import.module,
+                import.name
+            ),
             TypeRef::Memory(_) => bail!(
                 "{} imports a memory ({}::{}); a guest that imports its memory is not supported yet",
                 guest.name,
@@ -568,6 +579,20 @@ mod tests {
         assert_eq!(
             err,
             "vfs.wasm: the manifest plugs fd_read for app, but the guest exports no function `__wasi_virt/plug/app/fd_read`"
+        );
+    }
+
+    #[test]
+    fn a_guest_cannot_import_a_global_from_a_target() {
+        let built = Fixture {
+            guest_imports: r#"(import "wasi-virt:target/app" "g" (global i32))"#.into(),
+            ..Fixture::default()
+        }
+        .build();
+        let err = built.parse().check().unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "vfs.wasm imports a global from wasi-virt:target/app::g; wasi-virt provides only functions there"
         );
     }
 

@@ -1,11 +1,14 @@
-//! Pass 7: write the output in one streaming re-encode of every input.
+//! Pass 7: write the output in one streaming pass over every input.
 //!
-//! Each input is re-encoded through [`Remap`], a `wasm_encoder` re-encoder
-//! whose index hooks look the input's [`IndexMap`] up; sections are
-//! concatenated in the plan's order (targets, then the guest, then what the
-//! merge generates). The code section, which is nearly all of a large
-//! target, is re-encoded on every core in contiguous chunks of about equal
-//! size, then joined in order.
+//! Sections are concatenated in the plan's order (targets, then the guest,
+//! then what the merge generates). An input whose [`IndexMap`] is the
+//! identity (the first target, on the fast path) has its function bodies
+//! and data segments copied byte for byte. Every other input goes through
+//! [`Remap`], a `wasm_encoder` re-encoder whose index hooks look the map
+//! up; its bodies are patched rather than rebuilt: only instructions whose
+//! indices change are encoded anew, the rest is copied. The code section,
+//! nearly all of a large target, is done on every core in contiguous
+//! chunks of about equal cost, then joined in order.
 
 use std::fmt;
 
@@ -221,11 +224,15 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
     }
 
     // The guest's custom sections stay (wasm-bindgen reads its own later);
-    // the targets' are dropped, and so are `name` sections, whose indices
-    // no longer hold, and the manifest, which was for the merge only.
+    // the targets' are dropped. So are `name` sections and DWARF
+    // (`.debug_*`), whose function indices and code offsets no longer hold,
+    // and the manifest, which was for the merge only.
     for custom in &g.customs {
         let name = custom.name();
-        if name == "name" || name == wasi_virt_abi::manifest::SECTION || name == provenance::SECTION
+        if name == "name"
+            || name.starts_with(".debug_")
+            || name == wasi_virt_abi::manifest::SECTION
+            || name == provenance::SECTION
         {
             continue;
         }
@@ -234,13 +241,13 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
             data: custom.data().into(),
         });
     }
-    if !entries.is_empty() {
-        let text = provenance::encode(&entries);
-        out.section(&CustomSection {
-            name: provenance::SECTION.into(),
-            data: text.as_bytes().into(),
-        });
-    }
+    // Always written, even empty: it is how `inspect` knows the module was
+    // merged, and so that "imports: none" is the merge's promise kept.
+    let text = provenance::encode(&entries);
+    out.section(&CustomSection {
+        name: provenance::SECTION.into(),
+        data: text.as_bytes().into(),
+    });
     Ok(out.finish())
 }
 
@@ -355,6 +362,7 @@ fn split_by_cost<'w, 'm, 'a>(
 fn encode_bodies(plan: &Plan, modules: &[&Module], items: &[Work]) -> Result<Vec<u8>> {
     let size: usize = items.iter().map(|w| body_len(w.body)).sum();
     let mut out = Vec::with_capacity(size + size / 8 + 16);
+    let mut scratch = Vec::new();
     for w in items {
         if w.raw {
             let bytes = w.body.as_bytes();
@@ -363,11 +371,11 @@ fn encode_bodies(plan: &Plan, modules: &[&Module], items: &[Work]) -> Result<Vec
             continue;
         }
         let m = modules[w.module];
-        let mut remap = Remap {
+        let remap = Remap {
             map: &plan.maps[w.module],
         };
-        encode_body(&mut remap, w.body, &mut out)
-            .map_err(|e| at(m, e).context(format!("in function {}", m.func_imports + w.index)))?;
+        patch_body(remap, w.body, &mut out, &mut scratch)
+            .map_err(|e| in_function(m, m.func_imports + w.index, e))?;
     }
     Ok(out)
 }
@@ -378,8 +386,63 @@ fn body_len(body: &FunctionBody) -> usize {
     (range.end - range.start) as usize
 }
 
+/// Re-encodes one body, copying every instruction whose indices do not
+/// change as its original bytes and encoding anew only those that do (in a
+/// target that lost its WASI imports, mostly `call`s). Parsing is needed to
+/// find them, but encoding every instruction would cost several times more.
+fn patch_body(
+    remap: Remap,
+    body: &FunctionBody,
+    out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
+) -> Result<(), reencode::Error<OutOfRange>> {
+    let bytes = body.as_bytes();
+    let base = body.range().start;
+    let mut locals = body.get_locals_reader()?;
+    for _ in 0..locals.get_count() {
+        let (_, ty) = locals.read()?;
+        if let wasmparser::ValType::Ref(r) = ty
+            && r.type_index().is_some()
+        {
+            // A local of a concrete reference type names a type index:
+            // rare enough to take the simple road.
+            return encode_body(
+                &mut Probe {
+                    remap,
+                    changed: false,
+                },
+                body,
+                out,
+            );
+        }
+    }
+    let mut reader = wasmparser::OperatorsReader::new(locals.get_binary_reader());
+    let mut probe = Probe {
+        remap,
+        changed: false,
+    };
+    scratch.clear();
+    let mut copied_to = base;
+    while !reader.eof() {
+        let at = reader.original_position();
+        let op = reader.read()?;
+        probe.changed = false;
+        let instruction = probe.instruction(op)?;
+        if probe.changed {
+            scratch.extend_from_slice(&bytes[(copied_to - base) as usize..(at - base) as usize]);
+            instruction.encode(scratch);
+            copied_to = reader.original_position();
+        }
+    }
+    scratch.extend_from_slice(&bytes[(copied_to - base) as usize..]);
+    (scratch.len() as u32).encode(out);
+    out.extend_from_slice(scratch);
+    Ok(())
+}
+
+/// Re-encodes one body instruction by instruction.
 fn encode_body(
-    remap: &mut Remap,
+    remap: &mut impl Reencode<Error = OutOfRange>,
     body: &FunctionBody,
     out: &mut Vec<u8>,
 ) -> Result<(), reencode::Error<OutOfRange>> {
@@ -391,6 +454,38 @@ fn encode_body(
     f.encode(out);
     Ok(())
 }
+
+/// A [`Remap`] that notes whether any index it mapped changed.
+struct Probe<'p> {
+    remap: Remap<'p>,
+    changed: bool,
+}
+
+macro_rules! probe {
+    ($($hook:ident),*) => {
+        impl Reencode for Probe<'_> {
+            type Error = OutOfRange;
+            $(
+                fn $hook(&mut self, index: u32) -> Result<u32, reencode::Error<OutOfRange>> {
+                    let mapped = self.remap.$hook(index)?;
+                    self.changed |= mapped != index;
+                    Ok(mapped)
+                }
+            )*
+        }
+    };
+}
+
+probe!(
+    function_index,
+    global_index,
+    table_index,
+    memory_index,
+    tag_index,
+    type_index,
+    data_index,
+    element_index
+);
 
 /// A re-encoder for one input: every index goes through its [`IndexMap`].
 pub struct Remap<'p> {
@@ -474,12 +569,20 @@ impl Reencode for Remap<'_> {
 
 /// A re-encoding error, as an error about the input `m`.
 fn at(m: &Module, e: reencode::Error<OutOfRange>) -> anyhow::Error {
-    let e = match e {
+    cause(e).context(format!("{}: cannot re-encode the module", m.name))
+}
+
+/// A re-encoding error in function `index` of the input `m`.
+fn in_function(m: &Module, index: u32, e: reencode::Error<OutOfRange>) -> anyhow::Error {
+    cause(e).context(format!("{}: cannot re-encode function {index}", m.name))
+}
+
+fn cause(e: reencode::Error<OutOfRange>) -> anyhow::Error {
+    match e {
         reencode::Error::ParseError(p) => anyhow::Error::new(p),
         reencode::Error::UserError(u) => anyhow::Error::new(u),
         other => anyhow!("{other}"),
-    };
-    e.context(format!("{}: cannot re-encode the module", m.name))
+    }
 }
 
 #[cfg(test)]
@@ -533,6 +636,37 @@ mod tests {
         assert_eq!(
             entries[1].origin,
             crate::passes::check_imports::Origin::Passthrough
+        );
+    }
+
+    #[test]
+    fn only_the_guests_meaningful_custom_sections_stay() {
+        let fixture = Fixture {
+            guest_items: r#"(@custom "__wasm_bindgen_unstable" "bindgen")
+                (@custom ".debug_info" "dwarf")"#
+                .into(),
+            target_items: r#"(@custom "producers-ish" "target's")"#.into(),
+            ..Fixture::default()
+        };
+        let bytes = emit(&fixture);
+        let out = Module::parse("out.wasm", &bytes).unwrap();
+        let names: Vec<&str> = out.customs.iter().map(|c| c.name()).collect();
+        assert_eq!(names, ["__wasm_bindgen_unstable", provenance::SECTION]);
+    }
+
+    #[test]
+    fn a_bad_index_in_a_guest_body_names_the_file_and_function() {
+        let built = Fixture {
+            guest_items: "(func (drop (global.get 7)))".into(),
+            ..Fixture::default()
+        }
+        .build();
+        let parsed = built.parse();
+        let err = parsed.merge().unwrap_err();
+        assert_eq!(err.to_string(), "vfs.wasm: cannot re-encode function 6");
+        assert_eq!(
+            err.root_cause().to_string(),
+            "global index 7 is out of range"
         );
     }
 

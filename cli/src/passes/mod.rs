@@ -10,13 +10,16 @@
 //!    [`check_imports::Role`]; all input problems are found here, before anything
 //!    is laid out or written.
 //! 4. [`layout`]: where everything lands in the output's index spaces: the
-//!    (first) target's memory is memory 0, the guest's memory is last.
+//!    (first) target's memory is memory 0, the guest's memory is last; where
+//!    it can, the first target keeps every index it had (its WASI imports
+//!    become trampolines at their own indices).
 //! 5. [`rewire_imports`]: each replaced import is pointed at what replaces it
 //!    (a target's WASI import at the guest's plug, a guest's target import at
 //!    the target's export).
 //! 6. [`bridge_memories`]: the bodies of the generated bridge functions, one
 //!    `memory.copy`/`memory.fill`/`memory.size` each.
-//! 7. [`emit`]: one streaming re-encode of all inputs with the index maps.
+//! 7. [`emit`]: one streaming pass over all inputs: a target that kept its
+//!    indices is copied byte for byte, the rest is patched through the maps.
 //! 8. [`validate`]: the output must validate, or nothing is written.
 
 pub mod bind_targets;
@@ -85,26 +88,30 @@ mod tests {
     /// Instantiates `bytes` with an empty linker: this fails if the module
     /// has any import left.
     fn instantiate(bytes: &[u8]) -> (wasmi::Store<()>, wasmi::Instance) {
+        instantiate_with(bytes, |_| {})
+    }
+
+    /// Instantiates `bytes` with the host functions `link` defines.
+    fn instantiate_with(
+        bytes: &[u8],
+        link: impl FnOnce(&mut wasmi::Linker<()>),
+    ) -> (wasmi::Store<()>, wasmi::Instance) {
         let engine = wasmi::Engine::default();
         let module = wasmi::Module::new(&engine, bytes).unwrap();
         let mut store = wasmi::Store::new(&engine, ());
-        let linker = wasmi::Linker::<()>::new(&engine);
+        let mut linker = wasmi::Linker::<()>::new(&engine);
+        link(&mut linker);
         let instance = linker.instantiate_and_start(&mut store, &module).unwrap();
         (store, instance)
     }
 
-    #[test]
-    fn the_target_writes_through_the_guest_with_no_imports_left() {
-        let built = Fixture::default().build();
-        let bytes = built.parse().merge().unwrap();
-        let (mut store, instance) = instantiate(&bytes);
-
+    /// Runs the fixture's `run` and checks what reached the guest: two
+    /// fd_write calls, "hello" (5 bytes, its length computed through the
+    /// target's table) and then the 4-byte nwritten the guest had written
+    /// back into the target's memory through the bridge.
+    fn check_fixture_run(mut store: wasmi::Store<()>, instance: wasmi::Instance) {
         let run = instance.get_typed_func::<(), ()>(&store, "run").unwrap();
         run.call(&mut store, ()).unwrap();
-
-        // Two fd_write calls: "hello" (5 bytes, its length computed through the
-        // target's table) and then the 4-byte nwritten the guest had written
-        // back into the target's memory through the bridge.
         let written = instance
             .get_typed_func::<(), i32>(&store, "written")
             .unwrap();
@@ -115,11 +122,35 @@ mod tests {
         assert_eq!(&data[21..25], &5u32.to_le_bytes());
         // The guest's own data segment landed in the guest's memory.
         assert_eq!(&data[1000..1010], b"guest data");
+        let pages = memory.size(&store);
         assert_eq!(
-            memory.size(&store),
-            1,
+            pages, 1,
             "the exported memory is the guest's, not the target's"
         );
+    }
+
+    #[test]
+    fn the_target_writes_through_the_guest_with_no_imports_left() {
+        let built = Fixture::default().build();
+        let bytes = built.parse().merge().unwrap();
+        let (store, instance) = instantiate(&bytes);
+        check_fixture_run(store, instance);
+    }
+
+    #[test]
+    fn a_re_encoded_target_behaves_the_same() {
+        // A kept guest import shifts the target's functions: its bodies are
+        // patched instead of copied, and its WASI import maps to the plug.
+        let built = Fixture {
+            guest_imports: r#"(import "env" "log" (func (param i32)))"#.into(),
+            ..Fixture::default()
+        }
+        .build();
+        let bytes = built.parse().merge().unwrap();
+        let (store, instance) = instantiate_with(&bytes, |linker| {
+            linker.func_wrap("env", "log", |_: i32| {}).unwrap();
+        });
+        check_fixture_run(store, instance);
     }
 
     #[test]
@@ -168,5 +199,60 @@ mod tests {
             .get_typed_func::<(), i32>(&store, "random")
             .unwrap();
         assert_eq!(random.call(&mut store, ()).unwrap(), 42);
+    }
+
+    #[test]
+    fn two_targets_each_get_their_own_memory_and_plugs() {
+        use super::fixtures::wasm;
+        use crate::module::Module;
+        let guest = wasm(
+            r#"(module
+              (@custom "wasi-virt.manifest" "wasi-virt/1 target app\nwasi-virt/1 target lib\nwasi-virt/1 plug app random_get\nwasi-virt/1 plug lib random_get\n")
+              (import "wasi-virt:bridge/app" "fill" (func $fill_app (param i32 i32 i32)))
+              (import "wasi-virt:bridge/lib" "fill" (func $fill_lib (param i32 i32 i32)))
+              (import "wasi-virt:target/app" "go" (func $app (result i32)))
+              (import "wasi-virt:target/lib" "go" (func $lib (result i32)))
+              (memory (export "memory") 1)
+              (func (export "__wasi_virt/plug/app/random_get") (param i32 i32) (result i32)
+                (call $fill_app (local.get 0) (i32.const 1) (local.get 1)) (i32.const 0))
+              (func (export "__wasi_virt/plug/lib/random_get") (param i32 i32) (result i32)
+                (call $fill_lib (local.get 0) (i32.const 2) (local.get 1)) (i32.const 0))
+              (func (export "sum") (result i32) (i32.add (call $app) (call $lib))))"#,
+        );
+        let target = |pages: u32| {
+            wasm(&format!(
+                r#"(module
+                  (import "wasi_snapshot_preview1" "random_get" (func $random (param i32 i32) (result i32)))
+                  (memory {pages})
+                  (func (export "go") (result i32)
+                    (drop (call $random (i32.const 8) (i32.const 4)))
+                    (i32.load (i32.const 8))))"#
+            ))
+        };
+        let (app, lib) = (target(2), target(3));
+        let guest = Module::parse("vfs.wasm", &guest).unwrap();
+        let manifest = super::read_manifest::run(&guest).unwrap();
+        let targets = [
+            super::Target {
+                name: "app".into(),
+                module: Module::parse("app.wasm", &app).unwrap(),
+            },
+            super::Target {
+                name: "lib".into(),
+                module: Module::parse("lib.wasm", &lib).unwrap(),
+            },
+        ];
+        let (bytes, _) = super::merge(&guest, &manifest, &targets).unwrap();
+        let out = Module::parse("out.wasm", &bytes).unwrap();
+        let pages: Vec<u64> = out.memories.iter().map(|m| m.initial).collect();
+        assert_eq!(
+            pages,
+            [2, 3, 1],
+            "targets in manifest order, the guest last"
+        );
+        let (mut store, instance) = instantiate(&bytes);
+        let sum = instance.get_typed_func::<(), i32>(&store, "sum").unwrap();
+        // Each target read back four bytes its own plug filled in its own memory.
+        assert_eq!(sum.call(&mut store, ()).unwrap(), 0x0101_0101 + 0x0202_0202);
     }
 }

@@ -36,11 +36,13 @@ impl EmbeddedNode {
     /// handling, symlinks not followed), if any. For tests and tools; the
     /// filesystem resolves paths itself.
     pub fn get(&self, path: &str) -> Option<&EmbeddedNode> {
-        path.split('/').filter(|c| !c.is_empty()).try_fold(self, |node, name| {
-            let entries = node.entries();
-            let at = entries.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
-            Some(&entries[at].1)
-        })
+        path.split('/')
+            .filter(|c| !c.is_empty())
+            .try_fold(self, |node, name| {
+                let entries = node.entries();
+                let at = entries.binary_search_by(|(n, _)| (*n).cmp(name)).ok()?;
+                Some(&entries[at].1)
+            })
     }
 }
 
@@ -48,8 +50,11 @@ impl EmbeddedNode {
 mod tests {
     use super::EmbeddedNode::{self, *};
 
-    static TREE: EmbeddedNode =
-        Dir(&[("a", Dir(&[("b.txt", File(b"b"))])), ("c.txt", File(b"c")), ("l", Symlink("a"))]);
+    static TREE: EmbeddedNode = Dir(&[
+        ("a", Dir(&[("b.txt", File(b"b"))])),
+        ("c.txt", File(b"c")),
+        ("l", Symlink("a")),
+    ]);
 
     #[test]
     fn a_tree_is_const_and_searchable() {

@@ -7,7 +7,8 @@ use super::io::set_len;
 use super::tree::Ino;
 use super::vfs::{Ctx, writable};
 use crate::types::{
-    ADVICE_MAX, Errno, Fd, Fdstat, Filestat, Filetype, Prestat, Timestamp, fdflags, fstflags, rights,
+    ADVICE_MAX, Errno, Fd, Fdstat, Filestat, Filetype, Prestat, Timestamp, fdflags, fstflags,
+    rights,
 };
 
 /// The new `(atim, mtim)` of a `*_set_times` call (`None`: unchanged), or
@@ -21,13 +22,19 @@ pub(crate) fn new_times(
     if flags & !(fstflags::ALL as u32) != 0 {
         return Err(Errno::Inval);
     }
-    let pick = |value, set: u16, set_now: u16| match (flags & set as u32 != 0, flags & set_now as u32 != 0) {
+    let pick = |value, set: u16, set_now: u16| match (
+        flags & set as u32 != 0,
+        flags & set_now as u32 != 0,
+    ) {
         (true, true) => Err(Errno::Inval),
         (true, false) => Ok(Some(value)),
         (false, true) => Ok(Some(now)),
         (false, false) => Ok(None),
     };
-    Ok((pick(atim, fstflags::ATIM, fstflags::ATIM_NOW)?, pick(mtim, fstflags::MTIM, fstflags::MTIM_NOW)?))
+    Ok((
+        pick(atim, fstflags::ATIM, fstflags::ATIM_NOW)?,
+        pick(mtim, fstflags::MTIM, fstflags::MTIM_NOW)?,
+    ))
 }
 
 impl Ctx<'_> {
@@ -38,8 +45,7 @@ impl Ctx<'_> {
     }
 
     /// `fd_renumber`: `to` is closed and `fd` moves there. Both must be open
-    /// (`EBADF`), as preview1's witx and the legacy wasmtime implementation
-    /// say; today's wasmtime also accepts an unused `to`.
+    /// (`EBADF` otherwise), as wasmtime answers.
     pub(crate) fn fd_renumber(&mut self, fd: Fd, to: Fd) -> Result<(), Errno> {
         if let Some(closed) = self.fds.renumber(fd, to)? {
             self.release(closed);
@@ -62,12 +68,14 @@ impl Ctx<'_> {
         })
     }
 
-    /// `fd_fdstat_set_flags`: on regular files only (`EBADF` otherwise, as
-    /// wasmtime). Every `fdflags` bit is accepted and kept — `APPEND`
-    /// changes where writes go, the rest mean nothing for an in-memory file
-    /// (wasmtime refuses the three sync flags with `EINVAL`).
+    /// `fd_fdstat_set_flags`: on regular files only (`EBADF` otherwise), and
+    /// only `APPEND` and `NONBLOCK` (`EINVAL` for the sync flags), as
+    /// wasmtime.
     pub(crate) fn fd_fdstat_set_flags(&mut self, fd: Fd, flags: u32) -> Result<(), Errno> {
-        let flags = u16::try_from(flags).ok().filter(|f| f & !fdflags::ALL == 0).ok_or(Errno::Inval)?;
+        let flags = u16::try_from(flags)
+            .ok()
+            .filter(|f| f & !(fdflags::APPEND | fdflags::NONBLOCK) == 0)
+            .ok_or(Errno::Inval)?;
         self.file_fd(fd, rights::FD_FDSTAT_SET_FLAGS)?;
         self.fds.get_mut(fd)?.flags = flags;
         Ok(())
@@ -75,7 +83,12 @@ impl Ctx<'_> {
 
     /// `fd_fdstat_set_rights`: rights can only be dropped; asking for one
     /// the fd lacks is `ENOTCAPABLE` (wasmtime ignores the call).
-    pub(crate) fn fd_fdstat_set_rights(&mut self, fd: Fd, base: u64, inheriting: u64) -> Result<(), Errno> {
+    pub(crate) fn fd_fdstat_set_rights(
+        &mut self,
+        fd: Fd,
+        base: u64,
+        inheriting: u64,
+    ) -> Result<(), Errno> {
         let handle = self.fds.get_mut(fd)?;
         if base & !handle.base != 0 || inheriting & !handle.inheriting != 0 {
             return Err(Errno::Notcapable);
@@ -105,10 +118,16 @@ impl Ctx<'_> {
         })
     }
 
-    /// `fd_filestat_set_size`: truncates or zero-extends a regular file.
+    /// `fd_filestat_set_size`: truncates or zero-extends a regular file. On
+    /// an fd without `FD_WRITE`, `EINVAL`, what `ftruncate` gives wasmtime.
     pub(crate) fn fd_filestat_set_size(&mut self, fd: Fd, size: u64) -> Result<(), Errno> {
-        let ino = self.file_fd(fd, rights::FD_FILESTAT_SET_SIZE)?;
-        writable(self.fds.get(fd)?.read_only)?;
+        let ino = self.file_fd(fd, 0)?;
+        let handle = self.fds.get(fd)?;
+        if handle.base & rights::FD_WRITE == 0 {
+            return Err(Errno::Inval);
+        }
+        handle.check(rights::FD_FILESTAT_SET_SIZE)?;
+        writable(handle.read_only)?;
         self.resize(ino, size)
     }
 
@@ -127,7 +146,13 @@ impl Ctx<'_> {
 
     /// `fd_filestat_set_times` on a file or directory (stdio is `EBADF`, as
     /// wasmtime).
-    pub(crate) fn fd_filestat_set_times(&mut self, fd: Fd, atim: u64, mtim: u64, flags: u32) -> Result<(), Errno> {
+    pub(crate) fn fd_filestat_set_times(
+        &mut self,
+        fd: Fd,
+        atim: u64,
+        mtim: u64,
+        flags: u32,
+    ) -> Result<(), Errno> {
         new_times(atim, mtim, flags, 0)?;
         let handle = self.fds.get(fd)?;
         let ino = handle.ino().ok_or(Errno::Badf)?;
@@ -137,7 +162,13 @@ impl Ctx<'_> {
     }
 
     /// Applies a `*_set_times` call to `ino` (whose status changes now).
-    pub(crate) fn set_times(&mut self, ino: Ino, atim: u64, mtim: u64, flags: u32) -> Result<(), Errno> {
+    pub(crate) fn set_times(
+        &mut self,
+        ino: Ino,
+        atim: u64,
+        mtim: u64,
+        flags: u32,
+    ) -> Result<(), Errno> {
         let now = self.now();
         let (atim, mtim) = new_times(atim, mtim, flags, now)?;
         let node = self.tree.node_mut(ino);
@@ -149,7 +180,13 @@ impl Ctx<'_> {
 
     /// `fd_advise`: checks the advice (`EINVAL` past `noreuse`) and the fd
     /// (a regular file, as wasmtime), then ignores it.
-    pub(crate) fn fd_advise(&mut self, fd: Fd, _offset: u64, _len: u64, advice: u32) -> Result<(), Errno> {
+    pub(crate) fn fd_advise(
+        &mut self,
+        fd: Fd,
+        _offset: u64,
+        _len: u64,
+        advice: u32,
+    ) -> Result<(), Errno> {
         if advice > ADVICE_MAX {
             return Err(Errno::Inval);
         }
@@ -164,7 +201,11 @@ impl Ctx<'_> {
         writable(self.fds.get(fd)?.read_only)?;
         let end = offset.checked_add(len).ok_or(Errno::Fbig)?;
         let size = self.tree.file(ino).map_or(0, |b| b.len() as u64);
-        if end > size { self.resize(ino, end) } else { Ok(()) }
+        if end > size {
+            self.resize(ino, end)
+        } else {
+            Ok(())
+        }
     }
 
     /// `fd_sync`/`fd_datasync`: nothing to flush. Regular files only
@@ -176,13 +217,20 @@ impl Ctx<'_> {
     /// `fd_prestat_get`: `EBADF` for an fd that is not a preopen.
     pub(crate) fn fd_prestat_get(&mut self, fd: Fd) -> Result<Prestat, Errno> {
         let path = self.fds.get(fd)?.preopen.ok_or(Errno::Badf)?;
-        Ok(Prestat { pr_name_len: path.len() as u32 })
+        Ok(Prestat {
+            pr_name_len: path.len() as u32,
+        })
     }
 
     /// `fd_prestat_dir_name`: `ENAMETOOLONG` if `path_len` is shorter than
     /// the name (nothing written), `ENOTDIR` for an open fd that is not a
     /// preopen — both as wasmtime.
-    pub(crate) fn fd_prestat_dir_name(&mut self, fd: Fd, path: u32, path_len: u32) -> Result<(), Errno> {
+    pub(crate) fn fd_prestat_dir_name(
+        &mut self,
+        fd: Fd,
+        path: u32,
+        path_len: u32,
+    ) -> Result<(), Errno> {
         let name = self.fds.get(fd)?.preopen.ok_or(Errno::Notdir)?;
         if name.len() > path_len as usize {
             return Err(Errno::Nametoolong);

@@ -152,7 +152,10 @@ mod tests {
             assert_eq!(table.push(Handle::stdio(fd)), Ok(fd));
         }
         let open = |t: &mut FdTable| t.push(Handle::stdio(0)).unwrap();
-        assert_eq!([open(&mut table), open(&mut table), open(&mut table)], [3, 4, 5]);
+        assert_eq!(
+            [open(&mut table), open(&mut table), open(&mut table)],
+            [3, 4, 5]
+        );
         table.remove(3).unwrap();
         table.remove(4).unwrap();
         assert_eq!(open(&mut table), 4, "the highest freed number first");
@@ -168,7 +171,10 @@ mod tests {
         let b = table.push(Handle::stdio(1)).unwrap();
         assert_eq!(table.renumber(a, 7).err(), Some(Errno::Badf));
         assert_eq!(table.renumber(7, a).err(), Some(Errno::Badf));
-        assert_eq!(table.renumber(a, b).unwrap().map(|h| h.node), Some(Node::Stdio(1)));
+        assert_eq!(
+            table.renumber(a, b).unwrap().map(|h| h.node),
+            Some(Node::Stdio(1))
+        );
         assert_eq!(table.get(b).unwrap().node, Node::Stdio(0));
         assert_eq!(table.get(a).err(), Some(Errno::Badf));
         assert_eq!(table.push(Handle::stdio(2)), Ok(a));

@@ -25,7 +25,12 @@ const STDIN_CHUNK: usize = 64 * 1024;
 
 /// `fd_read` of stdin: fills the iovecs in order until the [`Stdio`] gives
 /// less than asked (end of input, or nothing more for now).
-pub(crate) fn read_stdin(stdio: &dyn Stdio, caller: &Caller, iovs: u32, iovs_len: u32) -> Result<Size, Errno> {
+pub(crate) fn read_stdin(
+    stdio: &dyn Stdio,
+    caller: &Caller,
+    iovs: u32,
+    iovs_len: u32,
+) -> Result<Size, Errno> {
     let iovs = caller.memory.read_iovecs(iovs, iovs_len)?;
     let mut chunk = Vec::new();
     let mut total: Size = 0;
@@ -52,7 +57,13 @@ pub(crate) fn read_stdin(stdio: &dyn Stdio, caller: &Caller, iovs: u32, iovs_len
 }
 
 /// `fd_write` of stdout or stderr: the iovecs gathered, then one write.
-pub(crate) fn write_stdio(stdio: &dyn Stdio, caller: &Caller, fd: Fd, iovs: u32, iovs_len: u32) -> Result<Size, Errno> {
+pub(crate) fn write_stdio(
+    stdio: &dyn Stdio,
+    caller: &Caller,
+    fd: Fd,
+    iovs: u32,
+    iovs_len: u32,
+) -> Result<Size, Errno> {
     let iovs = caller.memory.read_iovecs(iovs, iovs_len)?;
     let bytes = caller.memory.gather(&iovs)?;
     let n = stdio.write(fd, &bytes)?;
@@ -68,7 +79,8 @@ fn grow(data: &mut Vec<u8>, len: u64) -> Result<(), Errno> {
         return Err(Errno::Fbig);
     }
     let len = len as usize;
-    data.try_reserve_exact(len - data.len()).map_err(|_| Errno::Nospc)?;
+    data.try_reserve_exact(len - data.len())
+        .map_err(|_| Errno::Nospc)?;
     data.resize(len, 0);
     Ok(())
 }
@@ -93,9 +105,19 @@ impl Ctx<'_> {
     /// `fd_pread`: like `fd_read` at `offset`, leaving the fd's offset. On
     /// stdio, `ESPIPE` for stdin and `EBADF` for the output streams, as
     /// wasmtime.
-    pub(crate) fn fd_pread(&mut self, fd: Fd, iovs: u32, iovs_len: u32, offset: Filesize) -> Result<Size, Errno> {
+    pub(crate) fn fd_pread(
+        &mut self,
+        fd: Fd,
+        iovs: u32,
+        iovs_len: u32,
+        offset: Filesize,
+    ) -> Result<Size, Errno> {
         if let Node::Stdio(stream) = self.fds.get(fd)?.node {
-            return Err(if stream == 0 { Errno::Spipe } else { Errno::Badf });
+            return Err(if stream == 0 {
+                Errno::Spipe
+            } else {
+                Errno::Badf
+            });
         }
         let ino = self.file_fd(fd, rights::FD_READ | rights::FD_SEEK)?;
         let iovs = self.caller.memory.read_iovecs(iovs, iovs_len)?;
@@ -104,7 +126,10 @@ impl Ctx<'_> {
 
     /// Copies from file `ino` at `pos` into `iovs`, straight from its bytes.
     fn read_at(&self, ino: Ino, iovs: &[Iovec], pos: Filesize) -> Result<Size, Errno> {
-        let bytes = self.tree.file(ino).expect("file_fd checked this is a regular file");
+        let bytes = self
+            .tree
+            .file(ino)
+            .expect("file_fd checked this is a regular file");
         let start = usize::try_from(pos).unwrap_or(usize::MAX).min(bytes.len());
         let mut at = start;
         for iov in iovs {
@@ -120,7 +145,11 @@ impl Ctx<'_> {
         let ino = self.file_fd(fd, rights::FD_WRITE)?;
         let handle = self.fds.get(fd)?;
         writable(handle.read_only)?;
-        let at = if handle.flags & fdflags::APPEND != 0 { None } else { Some(handle.pos) };
+        let at = if handle.flags & fdflags::APPEND != 0 {
+            None
+        } else {
+            Some(handle.pos)
+        };
         let iovs = self.caller.memory.read_iovecs(iovs, iovs_len)?;
         let (n, end) = self.write_at(ino, &iovs, at)?;
         self.fds.get_mut(fd)?.pos = end;
@@ -130,10 +159,20 @@ impl Ctx<'_> {
     /// `fd_pwrite`: like `fd_write` at `offset`, leaving the fd's offset; on
     /// an `APPEND` fd the offset is ignored, as on Linux and wasmtime. On
     /// stdio, `ESPIPE` for the output streams and `EBADF` for stdin.
-    pub(crate) fn fd_pwrite(&mut self, fd: Fd, iovs: u32, iovs_len: u32, offset: Filesize) -> Result<Size, Errno> {
+    pub(crate) fn fd_pwrite(
+        &mut self,
+        fd: Fd,
+        iovs: u32,
+        iovs_len: u32,
+        offset: Filesize,
+    ) -> Result<Size, Errno> {
         let handle = self.fds.get(fd)?;
         if let Node::Stdio(stream) = handle.node {
-            return Err(if stream == 0 { Errno::Badf } else { Errno::Spipe });
+            return Err(if stream == 0 {
+                Errno::Badf
+            } else {
+                Errno::Spipe
+            });
         }
         let append = handle.flags & fdflags::APPEND != 0;
         let read_only = handle.read_only;
@@ -147,18 +186,30 @@ impl Ctx<'_> {
     /// Copies `iovs` into file `ino` at `at` (the end if `None`), straight
     /// into its bytes, zero-filling any gap. Returns the bytes written and
     /// the offset after them.
-    fn write_at(&mut self, ino: Ino, iovs: &[Iovec], at: Option<Filesize>) -> Result<(Size, Filesize), Errno> {
+    fn write_at(
+        &mut self,
+        ino: Ino,
+        iovs: &[Iovec],
+        at: Option<Filesize>,
+    ) -> Result<(Size, Filesize), Errno> {
         let total: u64 = iovs.iter().map(|iov| iov.buf_len as u64).sum();
         // As `Memory::gather`: a total past `u32::MAX` is `EINVAL`.
         let n = Size::try_from(total).map_err(|_| Errno::Inval)?;
-        let len = self.tree.file(ino).expect("file_fd checked this is a regular file").len() as u64;
+        let len = self
+            .tree
+            .file(ino)
+            .expect("file_fd checked this is a regular file")
+            .len() as u64;
         let start = at.unwrap_or(len);
         if n == 0 {
             return Ok((0, start));
         }
         let end = start.checked_add(total).ok_or(Errno::Fbig)?;
         let now = self.now();
-        let data = self.tree.file_mut(ino).expect("file_fd checked this is a regular file");
+        let data = self
+            .tree
+            .file_mut(ino)
+            .expect("file_fd checked this is a regular file");
         grow(data, end)?;
         let mut cur = start as usize;
         for iov in iovs {
@@ -177,7 +228,11 @@ impl Ctx<'_> {
         if let Node::Stdio(_) = self.fds.get(fd)?.node {
             return Err(Errno::Spipe);
         }
-        let right = if whence == Whence::Cur && offset == 0 { rights::FD_TELL } else { rights::FD_SEEK };
+        let right = if whence == Whence::Cur && offset == 0 {
+            rights::FD_TELL
+        } else {
+            rights::FD_SEEK
+        };
         let ino = self.file_fd(fd, right)?;
         let handle = self.fds.get_mut(fd)?;
         let from = match whence {
@@ -204,9 +259,20 @@ impl Ctx<'_> {
     /// last entry is cut (header or name) and `buf_len` is returned, so
     /// that "less than `buf_len`" means end of directory — byte for byte
     /// what wasmtime writes.
-    pub(crate) fn fd_readdir(&mut self, fd: Fd, buf: u32, buf_len: u32, cookie: u64) -> Result<Size, Errno> {
+    pub(crate) fn fd_readdir(
+        &mut self,
+        fd: Fd,
+        buf: u32,
+        buf_len: u32,
+        cookie: u64,
+    ) -> Result<Size, Errno> {
         let (dir, _) = self.dir_fd(fd, rights::FD_READDIR)?;
-        let mut out = Listing { bytes: Vec::new(), cap: buf_len as usize, index: 0, cookie };
+        let mut out = Listing {
+            bytes: Vec::new(),
+            cap: buf_len as usize,
+            index: 0,
+            cookie,
+        };
         let this = self.tree.stat(dir).ino;
         let parent = self.tree.stat(self.tree.parent(dir)).ino;
         out.push(this, crate::types::Filetype::Directory, ".");
@@ -236,7 +302,12 @@ impl Listing {
         if index < self.cookie || self.bytes.len() == self.cap {
             return;
         }
-        let header = Dirent { d_next: index + 1, d_ino: ino, d_namlen: name.len() as u32, d_type };
+        let header = Dirent {
+            d_next: index + 1,
+            d_ino: ino,
+            d_namlen: name.len() as u32,
+            d_type,
+        };
         for part in [&header.to_bytes()[..], name.as_bytes()] {
             let room = self.cap - self.bytes.len();
             self.bytes.extend_from_slice(&part[..part.len().min(room)]);

@@ -33,11 +33,11 @@ pub(crate) const PATH_MAX: usize = 4096;
 /// always are).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Follow {
-    /// Never: the functions that act on the entry itself (`unlink`,
-    /// `rmdir`, `rename`, `link`, `symlink`, `mkdir`, `readlink`), so that
-    /// `rmdir("link/")` is `ENOTDIR`, not the removal of the link's target.
+    /// Never: `rename` and the new name of `link`, `symlink` and `mkdir`
+    /// (so `rename("link/", …)` is `ENOTDIR`, as wasmtime).
     Never,
-    /// Only when a `/` follows it: lookups without `SYMLINK_FOLLOW`.
+    /// Only when a `/` follows it (`link/` is the directory it points to):
+    /// lookups without `SYMLINK_FOLLOW`, `unlink`, `rmdir`, `readlink`.
     IfSlash,
     /// Always: lookups with `SYMLINK_FOLLOW`.
     Always,
@@ -111,7 +111,11 @@ type Component<'a> = (Cow<'a, str>, bool);
 /// one too (a symlink that had a `/` after it).
 fn split(path: &str, slash_after: bool) -> Vec<(&str, bool)> {
     let ends_with_slash = path.ends_with('/') || slash_after;
-    let mut parts: Vec<(&str, bool)> = path.split('/').filter(|c| !c.is_empty()).map(|c| (c, true)).collect();
+    let mut parts: Vec<(&str, bool)> = path
+        .split('/')
+        .filter(|c| !c.is_empty())
+        .map(|c| (c, true))
+        .collect();
     if let Some(last) = parts.last_mut() {
         last.1 = ends_with_slash;
     }
@@ -121,7 +125,12 @@ fn split(path: &str, slash_after: bool) -> Vec<(&str, bool)> {
 
 /// Resolves `path` from directory `start`. Intermediate symlinks are always
 /// followed; the last component's as `follow` says.
-pub(crate) fn resolve(tree: &mut Tree, start: Ino, path: &str, follow: Follow) -> Result<Resolved, Errno> {
+pub(crate) fn resolve(
+    tree: &mut Tree,
+    start: Ino,
+    path: &str,
+    follow: Follow,
+) -> Result<Resolved, Errno> {
     if path.is_empty() {
         return Err(Errno::Noent);
     }
@@ -132,13 +141,19 @@ pub(crate) fn resolve(tree: &mut Tree, start: Ino, path: &str, follow: Follow) -
         return Err(ESCAPE);
     }
     let mut work: Vec<Component<'_>> = Vec::new();
-    work.extend(split(path, false).into_iter().map(|(c, slash)| (Cow::Borrowed(c), slash)));
+    work.extend(
+        split(path, false)
+            .into_iter()
+            .map(|(c, slash)| (Cow::Borrowed(c), slash)),
+    );
     // The physical path from `start`: `..` pops it, and may not empty it.
     let mut dirs = vec![start];
     let mut expansions = 0;
     while let Some((name, slash)) = work.pop() {
         let last = work.is_empty();
-        let dir = *dirs.last().expect("the walk never leaves its start directory");
+        let dir = *dirs
+            .last()
+            .expect("the walk never leaves its start directory");
         match &*name {
             "." => {}
             ".." if dirs.len() == 1 => return Err(ESCAPE),
@@ -153,8 +168,14 @@ pub(crate) fn resolve(tree: &mut Tree, start: Ino, path: &str, follow: Follow) -
                     if !last {
                         return Err(Errno::Noent);
                     }
-                    let target = Target::Missing { dir, name: name.into_owned() };
-                    return Ok(Resolved { target, trailing_slash: slash });
+                    let target = Target::Missing {
+                        dir,
+                        name: name.into_owned(),
+                    };
+                    return Ok(Resolved {
+                        target,
+                        trailing_slash: slash,
+                    });
                 };
                 if let Some(link) = tree.symlink(ino) {
                     let follow = match follow {
@@ -182,8 +203,15 @@ pub(crate) fn resolve(tree: &mut Tree, start: Ino, path: &str, follow: Follow) -
                     if slash && !tree.is_dir(ino) {
                         return Err(Errno::Notdir);
                     }
-                    let target = Target::Entry { dir, name: name.into_owned(), ino };
-                    return Ok(Resolved { target, trailing_slash: slash });
+                    let target = Target::Entry {
+                        dir,
+                        name: name.into_owned(),
+                        ino,
+                    };
+                    return Ok(Resolved {
+                        target,
+                        trailing_slash: slash,
+                    });
                 }
                 if !tree.is_dir(ino) {
                     return Err(Errno::Notdir);
@@ -193,12 +221,20 @@ pub(crate) fn resolve(tree: &mut Tree, start: Ino, path: &str, follow: Follow) -
             }
         }
         if last {
-            let dir = *dirs.last().expect("the walk never leaves its start directory");
-            return Ok(Resolved { target: Target::Dir(dir), trailing_slash: slash });
+            let dir = *dirs
+                .last()
+                .expect("the walk never leaves its start directory");
+            return Ok(Resolved {
+                target: Target::Dir(dir),
+                trailing_slash: slash,
+            });
         }
     }
     // Only `.`/`..` components, the last handled above; kept for totality.
-    Ok(Resolved { target: Target::Dir(*dirs.last().unwrap_or(&start)), trailing_slash: false })
+    Ok(Resolved {
+        target: Target::Dir(*dirs.last().unwrap_or(&start)),
+        trailing_slash: false,
+    })
 }
 
 #[cfg(test)]
@@ -207,7 +243,14 @@ mod tests {
     use crate::fs::EmbeddedNode::{self, *};
 
     static SITE: EmbeddedNode = Dir(&[
-        ("a", Dir(&[("b.txt", File(b"b")), ("up", Symlink("../c.txt")), ("out", Symlink("../../x"))])),
+        (
+            "a",
+            Dir(&[
+                ("b.txt", File(b"b")),
+                ("up", Symlink("../c.txt")),
+                ("out", Symlink("../../x")),
+            ]),
+        ),
         ("abs", Symlink("/etc/passwd")),
         ("c.txt", File(b"c")),
         ("dangling", Symlink("nowhere")),
@@ -232,15 +275,27 @@ mod tests {
         for path in ["a//b.txt", "./a/./b.txt", "a/../a/b.txt", "la/b.txt"] {
             assert_eq!(entry(&mut t, root, path, Follow::IfSlash), Ok(b), "{path}");
         }
-        assert_eq!(resolve(&mut t, root, ".", Follow::IfSlash).unwrap().target, Target::Dir(root));
-        assert_eq!(resolve(&mut t, root, "a/..", Follow::IfSlash).unwrap().target, Target::Dir(root));
+        assert_eq!(
+            resolve(&mut t, root, ".", Follow::IfSlash).unwrap().target,
+            Target::Dir(root)
+        );
+        assert_eq!(
+            resolve(&mut t, root, "a/..", Follow::IfSlash)
+                .unwrap()
+                .target,
+            Target::Dir(root)
+        );
     }
 
     #[test]
     fn escapes_are_refused() {
         let (mut t, root) = tree();
         for path in ["..", "../a", "a/../..", "/a", "abs", "a/out"] {
-            assert_eq!(resolve(&mut t, root, path, Follow::Always), Err(ESCAPE), "{path}");
+            assert_eq!(
+                resolve(&mut t, root, path, Follow::Always),
+                Err(ESCAPE),
+                "{path}"
+            );
         }
         // A subdirectory is a sandbox of its own.
         let a = entry(&mut t, root, "a", Follow::IfSlash).unwrap();
@@ -253,15 +308,36 @@ mod tests {
     #[test]
     fn bad_paths_get_posix_errnos() {
         let (mut t, root) = tree();
-        assert_eq!(resolve(&mut t, root, "", Follow::IfSlash), Err(Errno::Noent));
-        assert_eq!(resolve(&mut t, root, "c.txt/", Follow::IfSlash), Err(Errno::Notdir));
-        assert_eq!(resolve(&mut t, root, "c.txt/x", Follow::IfSlash), Err(Errno::Notdir));
-        assert_eq!(resolve(&mut t, root, "missing/x", Follow::IfSlash), Err(Errno::Noent));
+        assert_eq!(
+            resolve(&mut t, root, "", Follow::IfSlash),
+            Err(Errno::Noent)
+        );
+        assert_eq!(
+            resolve(&mut t, root, "c.txt/", Follow::IfSlash),
+            Err(Errno::Notdir)
+        );
+        assert_eq!(
+            resolve(&mut t, root, "c.txt/x", Follow::IfSlash),
+            Err(Errno::Notdir)
+        );
+        assert_eq!(
+            resolve(&mut t, root, "missing/x", Follow::IfSlash),
+            Err(Errno::Noent)
+        );
         let long = "n".repeat(256);
-        assert_eq!(resolve(&mut t, root, &long, Follow::IfSlash), Err(Errno::Nametoolong));
+        assert_eq!(
+            resolve(&mut t, root, &long, Follow::IfSlash),
+            Err(Errno::Nametoolong)
+        );
         assert!(resolve(&mut t, root, &"n".repeat(255), Follow::IfSlash).is_ok());
-        assert_eq!(resolve(&mut t, root, "loop", Follow::Always), Err(Errno::Loop));
-        assert_eq!(resolve(&mut t, root, "loop/x", Follow::IfSlash), Err(Errno::Loop));
+        assert_eq!(
+            resolve(&mut t, root, "loop", Follow::Always),
+            Err(Errno::Loop)
+        );
+        assert_eq!(
+            resolve(&mut t, root, "loop/x", Follow::IfSlash),
+            Err(Errno::Loop)
+        );
     }
 
     #[test]
@@ -271,9 +347,19 @@ mod tests {
         let a = entry(&mut t, root, "a", Follow::IfSlash).unwrap();
         assert_ne!(la, a);
         assert_eq!(entry(&mut t, root, "la", Follow::Always), Ok(a));
-        assert_eq!(entry(&mut t, root, "la/", Follow::IfSlash), Ok(a), "a trailing slash follows");
+        assert_eq!(
+            entry(&mut t, root, "la/", Follow::IfSlash),
+            Ok(a),
+            "a trailing slash follows"
+        );
         let missing = resolve(&mut t, root, "dangling", Follow::Always).unwrap();
-        assert_eq!(missing.target, Target::Missing { dir: root, name: "nowhere".into() });
+        assert_eq!(
+            missing.target,
+            Target::Missing {
+                dir: root,
+                name: "nowhere".into()
+            }
+        );
         let new = resolve(&mut t, root, "newdir/", Follow::IfSlash).unwrap();
         assert!(new.trailing_slash);
     }

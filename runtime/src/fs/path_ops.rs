@@ -7,8 +7,8 @@
 use alloc::borrow::Cow;
 use alloc::vec::Vec;
 
-use super::fd_table::{Handle, Node};
 use super::fd_ops::new_times;
+use super::fd_table::{Handle, Node};
 use super::path::{self, Follow, Resolved, Target};
 use super::tree::{Content, Ino, Kind, Tree};
 use super::vfs::{Ctx, writable};
@@ -33,7 +33,18 @@ pub(crate) struct OpenRequest {
 
 /// A `u16` flag set from a `u32` argument; unknown bits are `EINVAL`.
 fn flags16(raw: u32, all: u16) -> Result<u16, Errno> {
-    u16::try_from(raw).ok().filter(|f| f & !all == 0).ok_or(Errno::Inval)
+    u16::try_from(raw)
+        .ok()
+        .filter(|f| f & !all == 0)
+        .ok_or(Errno::Inval)
+}
+
+/// `path` without its trailing slashes (`/` itself stays).
+fn without_trailing_slashes(path: &str) -> &str {
+    match path.trim_end_matches('/') {
+        "" if !path.is_empty() => "/",
+        trimmed => trimmed,
+    }
 }
 
 impl Ctx<'_> {
@@ -53,7 +64,12 @@ impl Ctx<'_> {
     ///   (all as Linux).
     /// - `fdflags` are all accepted: `APPEND` and `NONBLOCK` as usual, the
     ///   sync flags as no-ops (wasmtime answers them with `ENOTSUP`).
-    pub(crate) fn path_open(&mut self, fd: Fd, path: PathArg, req: OpenRequest) -> Result<Fd, Errno> {
+    pub(crate) fn path_open(
+        &mut self,
+        fd: Fd,
+        path: PathArg,
+        req: OpenRequest,
+    ) -> Result<Fd, Errno> {
         let follow = Follow::from_lookupflags(req.dirflags)?;
         let oflags = flags16(req.oflags, oflags::ALL)?;
         let fdflags = flags16(req.fdflags, fdflags::ALL)?;
@@ -65,19 +81,27 @@ impl Ctx<'_> {
             Node::Inode(ino) => ino,
         };
         let has = |flag: u16| oflags & flag != 0;
-        let create_right = if has(oflags::CREAT) { rights::PATH_CREATE_FILE } else { 0 };
+        let create_right = if has(oflags::CREAT) {
+            rights::PATH_CREATE_FILE
+        } else {
+            0
+        };
         parent.check(rights::PATH_OPEN | create_right)?;
         if has(oflags::DIRECTORY) && has(oflags::CREAT | oflags::EXCL | oflags::TRUNC) {
             return Err(Errno::Inval);
         }
-        writable(parent.read_only && (has(oflags::CREAT | oflags::TRUNC) || req.base & rights::FD_WRITE != 0))?;
+        writable(
+            parent.read_only
+                && (has(oflags::CREAT | oflags::TRUNC) || req.base & rights::FD_WRITE != 0),
+        )?;
         let resolved = self.resolve(dir, &path, follow)?;
         let ino = match resolved.target {
             Target::Missing { .. } if !has(oflags::CREAT) => return Err(Errno::Noent),
             Target::Missing { .. } if resolved.trailing_slash => return Err(Errno::Isdir),
             Target::Missing { dir, name } => {
                 let now = self.now();
-                self.tree.create(dir, &name, Kind::File(Content::Owned(Vec::new())), now)?
+                self.tree
+                    .create(dir, &name, Kind::File(Content::Owned(Vec::new())), now)?
             }
             Target::Entry { .. } | Target::Dir(_) if has(oflags::CREAT) && has(oflags::EXCL) => {
                 return Err(Errno::Exist);
@@ -87,7 +111,11 @@ impl Ctx<'_> {
                 ino
             }
         };
-        let kind_rights = if self.tree.is_dir(ino) { rights::DIRECTORY } else { rights::REGULAR_FILE };
+        let kind_rights = if self.tree.is_dir(ino) {
+            rights::DIRECTORY
+        } else {
+            rights::REGULAR_FILE
+        };
         let handle = Handle {
             node: Node::Inode(ino),
             base: req.base & parent.inheriting & kind_rights,
@@ -103,12 +131,22 @@ impl Ctx<'_> {
     }
 
     /// The checks (and `TRUNC`) of opening an existing `ino`.
-    fn open_existing(&mut self, ino: Ino, directory: bool, trunc: bool, base: u64) -> Result<(), Errno> {
+    fn open_existing(
+        &mut self,
+        ino: Ino,
+        directory: bool,
+        trunc: bool,
+        base: u64,
+    ) -> Result<(), Errno> {
         if self.tree.symlink(ino).is_some() {
             return Err(Errno::Loop);
         }
         if self.tree.is_dir(ino) {
-            return if trunc || base & rights::FD_WRITE != 0 { Err(Errno::Isdir) } else { Ok(()) };
+            return if trunc || base & rights::FD_WRITE != 0 {
+                Err(Errno::Isdir)
+            } else {
+                Ok(())
+            };
         }
         if directory {
             return Err(Errno::Notdir);
@@ -116,27 +154,48 @@ impl Ctx<'_> {
         if trunc { self.resize(ino, 0) } else { Ok(()) }
     }
 
-    /// `path_create_directory`: `EEXIST` if anything is there already.
-    pub(crate) fn path_create_directory(&mut self, fd: Fd, path: u32, path_len: u32) -> Result<(), Errno> {
+    /// `path_create_directory`: `EEXIST` if anything is there already
+    /// (trailing slashes are ignored, so `link/` is `EEXIST`, as wasmtime).
+    pub(crate) fn path_create_directory(
+        &mut self,
+        fd: Fd,
+        path: u32,
+        path_len: u32,
+    ) -> Result<(), Errno> {
         let (dir, read_only) = self.dir_fd(fd, rights::PATH_CREATE_DIRECTORY)?;
         let path = self.read_path(path, path_len)?;
         writable(read_only)?;
-        match self.resolve(dir, &path, Follow::Never)?.target {
+        match self
+            .resolve(dir, without_trailing_slashes(&path), Follow::Never)?
+            .target
+        {
             Target::Missing { dir, name } => {
                 let now = self.now();
-                self.tree.create(dir, &name, Tree::empty_dir(), now).map(|_| ())
+                self.tree
+                    .create(dir, &name, Tree::empty_dir(), now)
+                    .map(|_| ())
             }
             _ => Err(Errno::Exist),
         }
     }
 
-    /// `path_filestat_get`.
-    pub(crate) fn path_filestat_get(&mut self, fd: Fd, flags: u32, path: u32, path_len: u32) -> Result<Filestat, Errno> {
+    /// `path_filestat_get`. Without `SYMLINK_FOLLOW`, trailing slashes are
+    /// ignored (`link/` is the link, `file/` the file), as wasmtime does.
+    pub(crate) fn path_filestat_get(
+        &mut self,
+        fd: Fd,
+        flags: u32,
+        path: u32,
+        path_len: u32,
+    ) -> Result<Filestat, Errno> {
         let follow = Follow::from_lookupflags(flags)?;
         let (dir, _) = self.dir_fd(fd, rights::PATH_FILESTAT_GET)?;
         let path = self.read_path(path, path_len)?;
-        let ino = self.resolve(dir, &path, follow)?.existing()?;
-        Ok(self.tree.stat(ino))
+        let resolved = match follow {
+            Follow::Always => self.resolve(dir, &path, follow)?,
+            _ => self.resolve(dir, without_trailing_slashes(&path), Follow::Never)?,
+        };
+        Ok(self.tree.stat(resolved.existing()?))
     }
 
     /// `path_filestat_set_times`.
@@ -162,7 +221,14 @@ impl Ctx<'_> {
 
     /// `path_link`: a second name for the same inode. `SYMLINK_FOLLOW` is
     /// `EINVAL` and a directory `EPERM`, as wasmtime (and Linux).
-    pub(crate) fn path_link(&mut self, old_fd: Fd, old_flags: u32, old: PathArg, new_fd: Fd, new: PathArg) -> Result<(), Errno> {
+    pub(crate) fn path_link(
+        &mut self,
+        old_fd: Fd,
+        old_flags: u32,
+        old: PathArg,
+        new_fd: Fd,
+        new: PathArg,
+    ) -> Result<(), Errno> {
         let (old_dir, old_read_only) = self.dir_fd(old_fd, rights::PATH_LINK_SOURCE)?;
         let (new_dir, new_read_only) = self.dir_fd(new_fd, rights::PATH_LINK_TARGET)?;
         if Follow::from_lookupflags(old_flags)? == Follow::Always {
@@ -171,7 +237,7 @@ impl Ctx<'_> {
         let old = self.read_path(old.0, old.1)?;
         let new = self.read_path(new.0, new.1)?;
         writable(old_read_only || new_read_only)?;
-        let ino = self.resolve(old_dir, &old, Follow::Never)?.existing()?;
+        let ino = self.resolve(old_dir, &old, Follow::IfSlash)?.existing()?;
         if self.tree.is_dir(ino) {
             return Err(Errno::Perm);
         }
@@ -188,10 +254,17 @@ impl Ctx<'_> {
 
     /// `path_readlink`: the target cut to `buf_len` bytes (no NUL), as
     /// wasmtime; `EINVAL` if not a symlink.
-    pub(crate) fn path_readlink(&mut self, fd: Fd, path: u32, path_len: u32, buf: u32, buf_len: u32) -> Result<Size, Errno> {
+    pub(crate) fn path_readlink(
+        &mut self,
+        fd: Fd,
+        path: u32,
+        path_len: u32,
+        buf: u32,
+        buf_len: u32,
+    ) -> Result<Size, Errno> {
         let (dir, _) = self.dir_fd(fd, rights::PATH_READLINK)?;
         let path = self.read_path(path, path_len)?;
-        let ino = self.resolve(dir, &path, Follow::Never)?.existing()?;
+        let ino = self.resolve(dir, &path, Follow::IfSlash)?.existing()?;
         let target = self.tree.symlink(ino).ok_or(Errno::Inval)?.as_bytes();
         let n = target.len().min(buf_len as usize);
         self.caller.memory.write(buf, &target[..n])?;
@@ -199,14 +272,22 @@ impl Ctx<'_> {
     }
 
     /// `path_remove_directory`: `ENOTDIR` for a non-directory, `ENOTEMPTY`
-    /// unless empty, `EINVAL` for a path ending in `.` or `..`.
-    pub(crate) fn path_remove_directory(&mut self, fd: Fd, path: u32, path_len: u32) -> Result<(), Errno> {
+    /// unless empty, `EINVAL` for a path ending in `.`, `..` — or `/`, as
+    /// wasmtime (cap-std reads `dir/` as `dir/.`), unlike Linux.
+    pub(crate) fn path_remove_directory(
+        &mut self,
+        fd: Fd,
+        path: u32,
+        path_len: u32,
+    ) -> Result<(), Errno> {
         let (dir, read_only) = self.dir_fd(fd, rights::PATH_REMOVE_DIRECTORY)?;
         let path = self.read_path(path, path_len)?;
         writable(read_only)?;
-        match self.resolve(dir, &path, Follow::Never)?.target {
+        let resolved = self.resolve(dir, &path, Follow::IfSlash)?;
+        match resolved.target {
             Target::Missing { .. } => Err(Errno::Noent),
             Target::Dir(_) => Err(Errno::Inval),
+            Target::Entry { .. } if resolved.trailing_slash => Err(Errno::Inval),
             Target::Entry { ino, .. } if !self.tree.is_dir(ino) => Err(Errno::Notdir),
             Target::Entry { ino, .. } if !self.tree.is_empty_dir(ino) => Err(Errno::Notempty),
             Target::Entry { dir, name, .. } => {
@@ -221,7 +302,13 @@ impl Ctx<'_> {
     /// (`ENOTDIR` onto a file, `ENOTEMPTY` onto a non-empty one, `EINVAL`
     /// into its own subtree); two names of one inode: nothing happens; a
     /// path ending in `.` or `..`: `EBUSY`.
-    pub(crate) fn path_rename(&mut self, fd: Fd, old: PathArg, new_fd: Fd, new: PathArg) -> Result<(), Errno> {
+    pub(crate) fn path_rename(
+        &mut self,
+        fd: Fd,
+        old: PathArg,
+        new_fd: Fd,
+        new: PathArg,
+    ) -> Result<(), Errno> {
         let (old_dir, old_read_only) = self.dir_fd(fd, rights::PATH_RENAME_SOURCE)?;
         let (new_dir, new_read_only) = self.dir_fd(new_fd, rights::PATH_RENAME_TARGET)?;
         let old = self.read_path(old.0, old.1)?;
@@ -236,7 +323,9 @@ impl Ctx<'_> {
         let resolved = self.resolve(new_dir, &new, Follow::Never)?;
         let (to_dir, to_name, replaced) = match resolved.target {
             Target::Dir(_) => return Err(Errno::Busy),
-            Target::Missing { .. } if resolved.trailing_slash && !moving_dir => return Err(Errno::Notdir),
+            Target::Missing { .. } if resolved.trailing_slash && !moving_dir => {
+                return Err(Errno::Notdir);
+            }
             Target::Missing { dir, name } => (dir, name, None),
             Target::Entry { ino: same, .. } if same == ino => return Ok(()),
             Target::Entry { dir, name, ino } => (dir, name, Some(ino)),
@@ -261,9 +350,15 @@ impl Ctx<'_> {
         self.tree.unlink(from_dir, &from_name, now)
     }
 
-    /// `path_symlink`: any target text is stored (an absolute or escaping
-    /// one is refused when followed); an empty target is `ENOENT`, as Linux.
-    pub(crate) fn path_symlink(&mut self, target: PathArg, fd: Fd, new: PathArg) -> Result<(), Errno> {
+    /// `path_symlink`: the target text is stored as given; one that climbs
+    /// out with `..` is refused only when followed, an absolute one at once
+    /// (both as wasmtime); an empty one is `ENOENT`, as Linux.
+    pub(crate) fn path_symlink(
+        &mut self,
+        target: PathArg,
+        fd: Fd,
+        new: PathArg,
+    ) -> Result<(), Errno> {
         let (dir, read_only) = self.dir_fd(fd, rights::PATH_SYMLINK)?;
         let target = self.read_path(target.0, target.1)?;
         let new = self.read_path(new.0, new.1)?;
@@ -271,12 +366,17 @@ impl Ctx<'_> {
         if target.is_empty() {
             return Err(Errno::Noent);
         }
+        if target.starts_with('/') {
+            return Err(path::ESCAPE);
+        }
         let resolved = self.resolve(dir, &new, Follow::Never)?;
         match resolved.target {
             Target::Missing { .. } if resolved.trailing_slash => Err(Errno::Noent),
             Target::Missing { dir, name } => {
                 let now = self.now();
-                self.tree.create(dir, &name, Kind::Symlink(Cow::Owned(target)), now).map(|_| ())
+                self.tree
+                    .create(dir, &name, Kind::Symlink(Cow::Owned(target)), now)
+                    .map(|_| ())
             }
             _ => Err(Errno::Exist),
         }
@@ -284,11 +384,16 @@ impl Ctx<'_> {
 
     /// `path_unlink_file`: `EISDIR` for a directory (a symlink to one is
     /// removed itself).
-    pub(crate) fn path_unlink_file(&mut self, fd: Fd, path: u32, path_len: u32) -> Result<(), Errno> {
+    pub(crate) fn path_unlink_file(
+        &mut self,
+        fd: Fd,
+        path: u32,
+        path_len: u32,
+    ) -> Result<(), Errno> {
         let (dir, read_only) = self.dir_fd(fd, rights::PATH_UNLINK_FILE)?;
         let path = self.read_path(path, path_len)?;
         writable(read_only)?;
-        match self.resolve(dir, &path, Follow::Never)?.target {
+        match self.resolve(dir, &path, Follow::IfSlash)?.target {
             Target::Missing { .. } => Err(Errno::Noent),
             Target::Dir(_) => Err(Errno::Isdir),
             Target::Entry { ino, .. } if self.tree.is_dir(ino) => Err(Errno::Isdir),

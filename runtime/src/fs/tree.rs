@@ -98,7 +98,14 @@ pub(crate) struct Inode {
 
 impl Inode {
     fn new(kind: Kind, time: Timestamp) -> Inode {
-        Inode { kind, nlink: 0, open: 0, atim: time, mtim: time, ctim: time }
+        Inode {
+            kind,
+            nlink: 0,
+            open: 0,
+            atim: time,
+            mtim: time,
+            ctim: time,
+        }
     }
 
     /// The preview1 file type.
@@ -122,13 +129,21 @@ pub(crate) struct Tree {
 impl Tree {
     /// An empty arena whose embedded inodes will carry time `epoch`.
     pub(crate) fn new(epoch: Timestamp) -> Tree {
-        Tree { nodes: Vec::new(), free: Vec::new(), epoch }
+        Tree {
+            nodes: Vec::new(),
+            free: Vec::new(),
+            epoch,
+        }
     }
 
     /// Adds a preopen's root directory with the entries of `root` (a
     /// non-directory root is an empty directory).
     pub(crate) fn add_root(&mut self, root: &'static EmbeddedNode) -> Ino {
-        let dir = Dir { entries: BTreeMap::new(), pending: root.entries(), parent: 0 };
+        let dir = Dir {
+            entries: BTreeMap::new(),
+            pending: root.entries(),
+            parent: 0,
+        };
         let ino = self.alloc(Inode::new(Kind::Dir(dir), self.epoch));
         self.dir_mut(ino).parent = ino;
         self.node_mut(ino).nlink = 1;
@@ -151,12 +166,16 @@ impl Tree {
     /// The inode `ino`, which must be live (every `Ino` the filesystem
     /// holds — in a directory, a handle, a resolution — is).
     pub(crate) fn node(&self, ino: Ino) -> &Inode {
-        self.nodes[ino].as_ref().expect("an Ino held by the filesystem names a live inode")
+        self.nodes[ino]
+            .as_ref()
+            .expect("an Ino held by the filesystem names a live inode")
     }
 
     /// The inode `ino`, mutably.
     pub(crate) fn node_mut(&mut self, ino: Ino) -> &mut Inode {
-        self.nodes[ino].as_mut().expect("an Ino held by the filesystem names a live inode")
+        self.nodes[ino]
+            .as_mut()
+            .expect("an Ino held by the filesystem names a live inode")
     }
 
     /// Whether `ino` is a directory.
@@ -177,16 +196,20 @@ impl Tree {
         for (name, node) in pending {
             let child = self.embedded(node, ino);
             self.node_mut(child).nlink = 1;
-            self.dir_mut(ino).entries.insert(Cow::Borrowed(*name), child);
+            self.dir_mut(ino)
+                .entries
+                .insert(Cow::Borrowed(*name), child);
         }
     }
 
     fn embedded(&mut self, node: &'static EmbeddedNode, parent: Ino) -> Ino {
         let kind = match node {
             EmbeddedNode::File(bytes) => Kind::File(Content::Static(bytes)),
-            EmbeddedNode::Dir(entries) => {
-                Kind::Dir(Dir { entries: BTreeMap::new(), pending: entries, parent })
-            }
+            EmbeddedNode::Dir(entries) => Kind::Dir(Dir {
+                entries: BTreeMap::new(),
+                pending: entries,
+                parent,
+            }),
             EmbeddedNode::Symlink(target) => Kind::Symlink(Cow::Borrowed(*target)),
         };
         self.alloc(Inode::new(kind, self.epoch))
@@ -212,16 +235,14 @@ impl Tree {
         dir: Ino,
         mut f: impl FnMut(&str, &Inode, Ino),
     ) -> Result<(), Errno> {
-        self.materialize_checked(dir)?;
-        let Kind::Dir(d) = &self.node(dir).kind else { unreachable!("checked just above") };
+        self.dir(dir)?;
+        let Kind::Dir(d) = &self.node(dir).kind else {
+            unreachable!("checked just above")
+        };
         for (name, &ino) in &d.entries {
             f(name, self.node(ino), ino);
         }
         Ok(())
-    }
-
-    fn materialize_checked(&mut self, dir: Ino) -> Result<(), Errno> {
-        self.dir(dir).map(|_| ())
     }
 
     /// Whether directory `ino` has no entries.
@@ -256,7 +277,13 @@ impl Tree {
 
     /// Creates a new inode of `kind` as entry `name` of `dir` (which must
     /// not have one).
-    pub(crate) fn create(&mut self, dir: Ino, name: &str, kind: Kind, now: Timestamp) -> Result<Ino, Errno> {
+    pub(crate) fn create(
+        &mut self,
+        dir: Ino,
+        name: &str,
+        kind: Kind,
+        now: Timestamp,
+    ) -> Result<Ino, Errno> {
         let ino = self.alloc(Inode::new(kind, now));
         if let Err(e) = self.link(dir, name, ino, now) {
             self.release(ino);
@@ -267,12 +294,22 @@ impl Tree {
 
     /// A new, empty directory kind (its parent is set when it is linked).
     pub(crate) fn empty_dir() -> Kind {
-        Kind::Dir(Dir { entries: BTreeMap::new(), pending: &[], parent: 0 })
+        Kind::Dir(Dir {
+            entries: BTreeMap::new(),
+            pending: &[],
+            parent: 0,
+        })
     }
 
     /// Adds entry `name` → `ino` to `dir` (which must not have one); a
     /// directory's parent becomes `dir`. `ENOENT` if `dir` was removed.
-    pub(crate) fn link(&mut self, dir: Ino, name: &str, ino: Ino, now: Timestamp) -> Result<(), Errno> {
+    pub(crate) fn link(
+        &mut self,
+        dir: Ino,
+        name: &str,
+        ino: Ino,
+        now: Timestamp,
+    ) -> Result<(), Errno> {
         // A removed directory (still open somewhere) takes no new entries.
         if self.node(dir).nlink == 0 {
             return Err(Errno::Noent);
@@ -382,7 +419,11 @@ impl Tree {
     }
 
     fn subdirs(&self, d: &Dir) -> u64 {
-        let pending = d.pending.iter().filter(|(_, n)| matches!(n, EmbeddedNode::Dir(_))).count();
+        let pending = d
+            .pending
+            .iter()
+            .filter(|(_, n)| matches!(n, EmbeddedNode::Dir(_)))
+            .count();
         let live = d.entries.values().filter(|&&ino| self.is_dir(ino)).count();
         (pending + live) as u64
     }
@@ -393,7 +434,10 @@ mod tests {
     use super::*;
 
     static SITE: EmbeddedNode = EmbeddedNode::Dir(&[
-        ("a", EmbeddedNode::Dir(&[("b.txt", EmbeddedNode::File(b"bee"))])),
+        (
+            "a",
+            EmbeddedNode::Dir(&[("b.txt", EmbeddedNode::File(b"bee"))]),
+        ),
         ("c.txt", EmbeddedNode::File(b"sea")),
     ]);
 
@@ -401,7 +445,11 @@ mod tests {
     fn embedded_directories_materialize_on_first_lookup() {
         let mut tree = Tree::new(7);
         let root = tree.add_root(&SITE);
-        assert_eq!(tree.nodes.len(), 1, "nothing below the root exists before a lookup");
+        assert_eq!(
+            tree.nodes.len(),
+            1,
+            "nothing below the root exists before a lookup"
+        );
         let a = tree.lookup(root, "a").unwrap().unwrap();
         assert_eq!(tree.nodes.len(), 3, "the root's entries, not a's");
         assert_eq!(tree.stat(root).nlink, 3);
@@ -417,7 +465,9 @@ mod tests {
     fn an_unlinked_inode_lives_until_closed() {
         let mut tree = Tree::new(0);
         let root = tree.add_root(&EmbeddedNode::EMPTY_DIR);
-        let f = tree.create(root, "f", Kind::File(Content::Owned(b"x".to_vec())), 5).unwrap();
+        let f = tree
+            .create(root, "f", Kind::File(Content::Owned(b"x".to_vec())), 5)
+            .unwrap();
         tree.opened(f);
         tree.unlink(root, "f", 6).unwrap();
         assert_eq!(tree.file(f), Some(&b"x"[..]));

@@ -29,7 +29,11 @@ impl Preopen {
     /// the program at `path` (e.g. `"/"` or `"/data"`), writable: changes go
     /// to an in-memory layer over it, never to `root` itself.
     pub const fn new(path: &'static str, root: &'static EmbeddedNode) -> Preopen {
-        Preopen { path, root, read_only: false }
+        Preopen {
+            path,
+            root,
+            read_only: false,
+        }
     }
 
     /// An empty writable directory at `path`.
@@ -43,7 +47,10 @@ impl Preopen {
     /// renaming, linking, opening for writing or truncating, setting sizes
     /// and times. Reading, `stat` and `readdir` work as usual.
     pub const fn read_only(self) -> Preopen {
-        Preopen { read_only: true, ..self }
+        Preopen {
+            read_only: true,
+            ..self
+        }
     }
 
     /// The path the program sees.
@@ -72,8 +79,17 @@ impl Preopen {
 /// and the guest itself) has its own fd table — fds 0–2 are stdio through
 /// the [`Stdio`], then one fd per [`Preopen`] — over one shared tree.
 ///
-/// Errno values are those wasmtime's host WASI gives on a real folder,
-/// except where a doc comment on the method or helper says otherwise.
+/// Errno values are those wasmtime's host WASI (49) gives on a real folder,
+/// checked call by call, trailing-slash quirks included. The deliberate
+/// differences, each documented where it is decided:
+/// - a path leading outside its directory fd is `ENOTCAPABLE`, as the
+///   design asks (wasmtime: `EPERM`) — one constant, `path::ESCAPE`;
+/// - rights are enforced (wasmtime ignores them): a missing right is
+///   `ENOTCAPABLE`, except `FD_READ`/`FD_WRITE`, `EBADF` as wasmtime;
+/// - `path_open` accepts the sync `fdflags` (wasmtime: `ENOTSUP`);
+/// - `fd_allocate` grows the file (wasmtime: `ENOTSUP`);
+/// - stdio is a character device with `rights::TTY` (wasmtime: the host
+///   fd's type, `UNKNOWN` when piped, and only `FD_READ` or `FD_WRITE`).
 pub struct Vfs {
     preopens: &'static [Preopen],
     stdio: &'static dyn Stdio,
@@ -97,7 +113,12 @@ impl Vfs {
     /// A filesystem with `preopens` at fds 3, 4, … and fds 0–2 answered by
     /// `stdio`. Timestamps are 0 (see [`Vfs::with_clock`]).
     pub const fn new(preopens: &'static [Preopen], stdio: &'static dyn Stdio) -> Vfs {
-        Vfs { preopens, stdio, clock: None, state: RefCell::new(None) }
+        Vfs {
+            preopens,
+            stdio,
+            clock: None,
+            state: RefCell::new(None),
+        }
     }
 
     /// Takes `atim`/`mtim`/`ctim` from `clock`'s realtime: embedded files
@@ -111,7 +132,12 @@ impl Vfs {
         // A `const fn` cannot run the state's drop glue; a builder is called
         // on a fresh `Vfs` whose state is still empty, so nothing leaks.
         core::mem::forget(self);
-        Vfs { preopens, stdio, clock: Some(clock), state: RefCell::new(None) }
+        Vfs {
+            preopens,
+            stdio,
+            clock: Some(clock),
+            state: RefCell::new(None),
+        }
     }
 
     /// The preopens, in fd order.
@@ -154,7 +180,9 @@ impl Vfs {
 
     /// Creates the directory at guest path `path` and any missing parents.
     pub fn create_dir_all(&self, path: &str) -> Result<(), Errno> {
-        self.with_guest_path(path, |tree, root, rel, now| create_dir_all(tree, root, rel, now))
+        self.with_guest_path(path, |tree, root, rel, now| {
+            create_dir_all(tree, root, rel, now)
+        })
     }
 
     /// The names in the directory at guest path `path`, sorted, without `.`
@@ -172,7 +200,9 @@ impl Vfs {
     /// The current time for timestamps.
     fn now(&self, caller: &Caller) -> Timestamp {
         let realtime = crate::types::Clockid::Realtime as u32;
-        self.clock.map_or(0, |clock| clock.clock_time_get(caller, realtime, 0).unwrap_or(0))
+        self.clock.map_or(0, |clock| {
+            clock.clock_time_get(caller, realtime, 0).unwrap_or(0)
+        })
     }
 
     /// Runs `f` on the state, set up on first use.
@@ -180,28 +210,55 @@ impl Vfs {
         let mut state = self.state.borrow_mut();
         let state = state.get_or_insert_with(|| {
             let mut tree = Tree::new(self.now(caller));
-            let roots = self.preopens.iter().map(|p| tree.add_root(p.root)).collect();
-            State { tree, roots, tables: BTreeMap::new() }
+            let roots = self
+                .preopens
+                .iter()
+                .map(|p| tree.add_root(p.root))
+                .collect();
+            State {
+                tree,
+                roots,
+                tables: BTreeMap::new(),
+            }
         });
         f(state)
     }
 
     /// Runs `f` with `caller`'s fd table, set up on its first call.
-    fn with<R>(&self, caller: &Caller, f: impl FnOnce(&mut Ctx<'_>) -> Result<R, Errno>) -> Result<R, Errno> {
+    fn with<R>(
+        &self,
+        caller: &Caller,
+        f: impl FnOnce(&mut Ctx<'_>) -> Result<R, Errno>,
+    ) -> Result<R, Errno> {
         self.with_state(caller, |state| {
-            let State { tree, roots, tables } = state;
-            let fds = tables.entry(caller.name).or_insert_with(|| self.new_table(tree, roots));
-            f(&mut Ctx { tree, fds, vfs: self, caller })
+            let State {
+                tree,
+                roots,
+                tables,
+            } = state;
+            let fds = tables
+                .entry(caller.name)
+                .or_insert_with(|| self.new_table(tree, roots));
+            f(&mut Ctx {
+                tree,
+                fds,
+                vfs: self,
+                caller,
+            })
         })
     }
 
     fn new_table(&self, tree: &mut Tree, roots: &[Ino]) -> FdTable {
         let mut table = FdTable::default();
         for fd in 0..3 {
-            table.push(Handle::stdio(fd)).expect("an empty table has room for stdio");
+            table
+                .push(Handle::stdio(fd))
+                .expect("an empty table has room for stdio");
         }
         for (preopen, &root) in self.preopens.iter().zip(roots) {
-            table.push(Handle::preopen(root, preopen.path, preopen.read_only)).expect("room for preopens");
+            table
+                .push(Handle::preopen(root, preopen.path, preopen.read_only))
+                .expect("room for preopens");
             tree.opened(root);
         }
         table
@@ -216,7 +273,9 @@ impl Vfs {
     ) -> Result<R, Errno> {
         let (index, rel) = find_preopen(self.preopens, path).ok_or(Errno::Noent)?;
         let now = self.now(&Caller::OWN);
-        self.with_state(&Caller::OWN, |state| f(&mut state.tree, state.roots[index], rel, now))
+        self.with_state(&Caller::OWN, |state| {
+            f(&mut state.tree, state.roots[index], rel, now)
+        })
     }
 
     /// The stdio fd that `fd` is for `caller`, after checking `right`, or
@@ -243,12 +302,13 @@ fn find_preopen<'p>(preopens: &[Preopen], path: &'p str) -> Option<(usize, &'p s
         let rest = if prefix.is_empty() {
             Some(path)
         } else {
-            path.strip_prefix(prefix).filter(|rest| rest.is_empty() || rest.starts_with('/'))
+            path.strip_prefix(prefix)
+                .filter(|rest| rest.is_empty() || rest.starts_with('/'))
         };
-        if let Some(rest) = rest {
-            if best.is_none_or(|(_, _, len)| prefix.len() > len) {
-                best = Some((index, rest, prefix.len()));
-            }
+        if let Some(rest) = rest
+            && best.is_none_or(|(_, _, len)| prefix.len() > len)
+        {
+            best = Some((index, rest, prefix.len()));
         }
     }
     best.map(|(index, rest, _)| {
@@ -260,7 +320,9 @@ fn find_preopen<'p>(preopens: &[Preopen], path: &'p str) -> Option<(usize, &'p s
 fn create_dir_all(tree: &mut Tree, root: Ino, rel: &str, now: Timestamp) -> Result<(), Errno> {
     match path::resolve(tree, root, rel, Follow::Always) {
         Ok(resolved) => match resolved.target {
-            Target::Missing { dir, name } => tree.create(dir, &name, Tree::empty_dir(), now).map(|_| ()),
+            Target::Missing { dir, name } => {
+                tree.create(dir, &name, Tree::empty_dir(), now).map(|_| ())
+            }
             Target::Entry { ino, .. } | Target::Dir(ino) if tree.is_dir(ino) => Ok(()),
             _ => Err(Errno::Exist),
         },
@@ -306,7 +368,9 @@ impl Ctx<'_> {
     pub(crate) fn dir_fd(&self, fd: Fd, right: u64) -> Result<(Ino, bool), Errno> {
         let handle = self.fds.get(fd)?;
         match handle.ino() {
-            Some(ino) if self.tree.is_dir(ino) => handle.check(right).map(|()| (ino, handle.read_only)),
+            Some(ino) if self.tree.is_dir(ino) => {
+                handle.check(right).map(|()| (ino, handle.read_only))
+            }
             _ => Err(Errno::Badf),
         }
     }
@@ -341,7 +405,14 @@ pub(crate) fn writable(read_only: bool) -> Result<(), Errno> {
 }
 
 impl Fs for Vfs {
-    fn fd_advise(&self, caller: &Caller, fd: Fd, offset: u64, len: u64, advice: u32) -> Result<(), Errno> {
+    fn fd_advise(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        offset: u64,
+        len: u64,
+        advice: u32,
+    ) -> Result<(), Errno> {
         self.with(caller, |cx| cx.fd_advise(fd, offset, len, advice))
     }
 
@@ -354,7 +425,9 @@ impl Fs for Vfs {
     }
 
     fn fd_datasync(&self, caller: &Caller, fd: Fd) -> Result<(), Errno> {
-        self.with(caller, |cx| cx.fd_sync(fd, crate::types::rights::FD_DATASYNC))
+        self.with(caller, |cx| {
+            cx.fd_sync(fd, crate::types::rights::FD_DATASYNC)
+        })
     }
 
     fn fd_fdstat_get(&self, caller: &Caller, fd: Fd) -> Result<Fdstat, Errno> {
@@ -365,7 +438,13 @@ impl Fs for Vfs {
         self.with(caller, |cx| cx.fd_fdstat_set_flags(fd, flags))
     }
 
-    fn fd_fdstat_set_rights(&self, caller: &Caller, fd: Fd, base: u64, inheriting: u64) -> Result<(), Errno> {
+    fn fd_fdstat_set_rights(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        base: u64,
+        inheriting: u64,
+    ) -> Result<(), Errno> {
         self.with(caller, |cx| cx.fd_fdstat_set_rights(fd, base, inheriting))
     }
 
@@ -377,11 +456,27 @@ impl Fs for Vfs {
         self.with(caller, |cx| cx.fd_filestat_set_size(fd, size))
     }
 
-    fn fd_filestat_set_times(&self, caller: &Caller, fd: Fd, atim: u64, mtim: u64, fst_flags: u32) -> Result<(), Errno> {
-        self.with(caller, |cx| cx.fd_filestat_set_times(fd, atim, mtim, fst_flags))
+    fn fd_filestat_set_times(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        atim: u64,
+        mtim: u64,
+        fst_flags: u32,
+    ) -> Result<(), Errno> {
+        self.with(caller, |cx| {
+            cx.fd_filestat_set_times(fd, atim, mtim, fst_flags)
+        })
     }
 
-    fn fd_pread(&self, caller: &Caller, fd: Fd, iovs: u32, iovs_len: u32, offset: u64) -> Result<Size, Errno> {
+    fn fd_pread(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        iovs: u32,
+        iovs_len: u32,
+        offset: u64,
+    ) -> Result<Size, Errno> {
         self.with(caller, |cx| cx.fd_pread(fd, iovs, iovs_len, offset))
     }
 
@@ -389,11 +484,24 @@ impl Fs for Vfs {
         self.with(caller, |cx| cx.fd_prestat_get(fd))
     }
 
-    fn fd_prestat_dir_name(&self, caller: &Caller, fd: Fd, path: u32, path_len: u32) -> Result<(), Errno> {
+    fn fd_prestat_dir_name(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        path: u32,
+        path_len: u32,
+    ) -> Result<(), Errno> {
         self.with(caller, |cx| cx.fd_prestat_dir_name(fd, path, path_len))
     }
 
-    fn fd_pwrite(&self, caller: &Caller, fd: Fd, iovs: u32, iovs_len: u32, offset: u64) -> Result<Size, Errno> {
+    fn fd_pwrite(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        iovs: u32,
+        iovs_len: u32,
+        offset: u64,
+    ) -> Result<Size, Errno> {
         self.with(caller, |cx| cx.fd_pwrite(fd, iovs, iovs_len, offset))
     }
 
@@ -405,7 +513,14 @@ impl Fs for Vfs {
         }
     }
 
-    fn fd_readdir(&self, caller: &Caller, fd: Fd, buf: u32, buf_len: u32, cookie: u64) -> Result<Size, Errno> {
+    fn fd_readdir(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        buf: u32,
+        buf_len: u32,
+        cookie: u64,
+    ) -> Result<Size, Errno> {
         self.with(caller, |cx| cx.fd_readdir(fd, buf, buf_len, cookie))
     }
 
@@ -413,7 +528,13 @@ impl Fs for Vfs {
         self.with(caller, |cx| cx.fd_renumber(fd, to))
     }
 
-    fn fd_seek(&self, caller: &Caller, fd: Fd, offset: i64, whence: u32) -> Result<Filesize, Errno> {
+    fn fd_seek(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        offset: i64,
+        whence: u32,
+    ) -> Result<Filesize, Errno> {
         self.with(caller, |cx| cx.fd_seek(fd, offset, whence))
     }
 
@@ -433,11 +554,24 @@ impl Fs for Vfs {
         }
     }
 
-    fn path_create_directory(&self, caller: &Caller, fd: Fd, path: u32, path_len: u32) -> Result<(), Errno> {
+    fn path_create_directory(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        path: u32,
+        path_len: u32,
+    ) -> Result<(), Errno> {
         self.with(caller, |cx| cx.path_create_directory(fd, path, path_len))
     }
 
-    fn path_filestat_get(&self, caller: &Caller, fd: Fd, flags: u32, path: u32, path_len: u32) -> Result<Filestat, Errno> {
+    fn path_filestat_get(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        flags: u32,
+        path: u32,
+        path_len: u32,
+    ) -> Result<Filestat, Errno> {
         self.with(caller, |cx| cx.path_filestat_get(fd, flags, path, path_len))
     }
 
@@ -452,7 +586,9 @@ impl Fs for Vfs {
         mtim: u64,
         fst_flags: u32,
     ) -> Result<(), Errno> {
-        self.with(caller, |cx| cx.path_filestat_set_times(fd, flags, path, path_len, atim, mtim, fst_flags))
+        self.with(caller, |cx| {
+            cx.path_filestat_set_times(fd, flags, path, path_len, atim, mtim, fst_flags)
+        })
     }
 
     fn path_link(
@@ -467,7 +603,13 @@ impl Fs for Vfs {
         new_path_len: u32,
     ) -> Result<(), Errno> {
         self.with(caller, |cx| {
-            cx.path_link(old_fd, old_flags, (old_path, old_path_len), new_fd, (new_path, new_path_len))
+            cx.path_link(
+                old_fd,
+                old_flags,
+                (old_path, old_path_len),
+                new_fd,
+                (new_path, new_path_len),
+            )
         })
     }
 
@@ -493,11 +635,27 @@ impl Fs for Vfs {
         self.with(caller, |cx| cx.path_open(fd, (path, path_len), request))
     }
 
-    fn path_readlink(&self, caller: &Caller, fd: Fd, path: u32, path_len: u32, buf: u32, buf_len: u32) -> Result<Size, Errno> {
-        self.with(caller, |cx| cx.path_readlink(fd, path, path_len, buf, buf_len))
+    fn path_readlink(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        path: u32,
+        path_len: u32,
+        buf: u32,
+        buf_len: u32,
+    ) -> Result<Size, Errno> {
+        self.with(caller, |cx| {
+            cx.path_readlink(fd, path, path_len, buf, buf_len)
+        })
     }
 
-    fn path_remove_directory(&self, caller: &Caller, fd: Fd, path: u32, path_len: u32) -> Result<(), Errno> {
+    fn path_remove_directory(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        path: u32,
+        path_len: u32,
+    ) -> Result<(), Errno> {
         self.with(caller, |cx| cx.path_remove_directory(fd, path, path_len))
     }
 
@@ -511,14 +669,37 @@ impl Fs for Vfs {
         new_path: u32,
         new_path_len: u32,
     ) -> Result<(), Errno> {
-        self.with(caller, |cx| cx.path_rename(fd, (old_path, old_path_len), new_fd, (new_path, new_path_len)))
+        self.with(caller, |cx| {
+            cx.path_rename(
+                fd,
+                (old_path, old_path_len),
+                new_fd,
+                (new_path, new_path_len),
+            )
+        })
     }
 
-    fn path_symlink(&self, caller: &Caller, old_path: u32, old_path_len: u32, fd: Fd, new_path: u32, new_path_len: u32) -> Result<(), Errno> {
-        self.with(caller, |cx| cx.path_symlink((old_path, old_path_len), fd, (new_path, new_path_len)))
+    fn path_symlink(
+        &self,
+        caller: &Caller,
+        old_path: u32,
+        old_path_len: u32,
+        fd: Fd,
+        new_path: u32,
+        new_path_len: u32,
+    ) -> Result<(), Errno> {
+        self.with(caller, |cx| {
+            cx.path_symlink((old_path, old_path_len), fd, (new_path, new_path_len))
+        })
     }
 
-    fn path_unlink_file(&self, caller: &Caller, fd: Fd, path: u32, path_len: u32) -> Result<(), Errno> {
+    fn path_unlink_file(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        path: u32,
+        path_len: u32,
+    ) -> Result<(), Errno> {
         self.with(caller, |cx| cx.path_unlink_file(fd, path, path_len))
     }
 
@@ -526,11 +707,25 @@ impl Fs for Vfs {
         self.with(caller, |cx| cx.not_a_socket(fd))
     }
 
-    fn sock_recv(&self, caller: &Caller, fd: Fd, _ri_data: u32, _ri_data_len: u32, _ri_flags: u32) -> Result<(Size, u16), Errno> {
+    fn sock_recv(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        _ri_data: u32,
+        _ri_data_len: u32,
+        _ri_flags: u32,
+    ) -> Result<(Size, u16), Errno> {
         self.with(caller, |cx| cx.not_a_socket(fd))
     }
 
-    fn sock_send(&self, caller: &Caller, fd: Fd, _si_data: u32, _si_data_len: u32, _si_flags: u32) -> Result<Size, Errno> {
+    fn sock_send(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        _si_data: u32,
+        _si_data_len: u32,
+        _si_flags: u32,
+    ) -> Result<Size, Errno> {
         self.with(caller, |cx| cx.not_a_socket(fd))
     }
 
@@ -543,7 +738,11 @@ impl Fs for Vfs {
 mod tests {
     use super::*;
 
-    const PREOPENS: &[Preopen] = &[Preopen::empty("/"), Preopen::empty("/data"), Preopen::empty("/data/sub")];
+    const PREOPENS: &[Preopen] = &[
+        Preopen::empty("/"),
+        Preopen::empty("/data"),
+        Preopen::empty("/data/sub"),
+    ];
 
     #[test]
     fn guest_paths_find_the_longest_preopen() {
