@@ -230,3 +230,22 @@ fn a_wasi_import_with_the_wrong_signature_is_refused() {
         "(param i32 i32 i32 i32) (result i32)",
     );
 }
+
+/// The same guest built for `wasm32-unknown-unknown` (no WASI of its own):
+/// the merged program prints the same.
+#[test]
+fn a_guest_built_for_wasm32_unknown_unknown_works_too() {
+    let guest = wasm_example("vfs-demo", "wasm32-unknown-unknown");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("demo.wasm");
+    let (code, _, stderr) = wasi_virt(&[
+        "merge".as_ref(),
+        guest.as_os_str(),
+        app().as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let outcome = run_in_wasmi(&std::fs::read(&out).unwrap(), "_start").unwrap();
+    assert_eq!(outcome, expected());
+}
