@@ -9,6 +9,7 @@ extern crate alloc;
 
 pub mod manifest;
 pub mod names;
+pub mod pack;
 pub mod preview1;
 
 /// A group of preview1 functions that one `plug_*!` macro provides.

@@ -89,4 +89,27 @@ pub mod host_api {
     pub const FREE: &str = "wasi_virt_free";
     /// `(ptr: i32, len: i32)`: sets what the program reads from stdin.
     pub const SET_STDIN: &str = "wasi_virt_set_stdin";
+    /// `(ptr: i32, len: i32) -> i32`: replaces the arguments (argv[0]
+    /// included) with the NUL-terminated strings at `ptr..ptr+len`; 0, or an
+    /// errno. From `export_host_api!`.
+    pub const SET_ARGS: &str = "wasi_virt_set_args";
+    /// `(ptr: i32, len: i32) -> i32`: replaces the environment with the
+    /// NUL-terminated `KEY=VALUE` strings at `ptr..ptr+len`, as `SET_ARGS`.
+    pub const SET_ENV: &str = "wasi_virt_set_env";
+    /// `(path_ptr: i32, path_len: i32, ptr: i32, len: i32) -> i32`: writes a
+    /// file at a guest path (e.g. `/data/in.txt`), creating it and its
+    /// missing parent directories; 0, or an errno.
+    pub const WRITE_FILE: &str = "wasi_virt_write_file";
+    /// `(path_ptr: i32, path_len: i32) -> i32`: reads the file at a guest
+    /// path into the result buffer (`RESULT_PTR`/`RESULT_LEN`); 0, or an
+    /// errno.
+    pub const READ_FILE: &str = "wasi_virt_read_file";
+    /// `(path_ptr: i32, path_len: i32) -> i32`: lists the directory at a
+    /// guest path into the result buffer, one NUL-terminated name each,
+    /// sorted; 0, or an errno.
+    pub const LIST_DIR: &str = "wasi_virt_list_dir";
+    /// `() -> i32`: address of the result of the last `READ_FILE`/`LIST_DIR`.
+    pub const RESULT_PTR: &str = "wasi_virt_result_ptr";
+    /// `() -> i32`: length of that result.
+    pub const RESULT_LEN: &str = "wasi_virt_result_len";
 }

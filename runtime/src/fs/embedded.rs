@@ -5,6 +5,8 @@
 //! the tree lives in the guest's data segment and costs nothing at start-up.
 //! [`Vfs`](super::Vfs) reads it lazily and never writes to it.
 
+use super::blob::{BlobFile, LazyDir};
+
 /// One node of an embedded tree.
 ///
 /// `embed_dir!("site")` expands to
@@ -18,18 +20,31 @@ pub enum EmbeddedNode {
     /// A symbolic link and its target, as written (relative to the link's
     /// directory; an absolute or escaping target is refused when followed).
     Symlink(&'static str),
+    /// A regular file whose bytes live in a blob outside the guest's memory
+    /// (`wasi-virt pack`'s data segment); see [`super::blob`].
+    Blob(BlobFile),
+    /// A directory whose entries are listed when first needed; see
+    /// [`super::blob`].
+    Lazy(LazyDir),
 }
 
 impl EmbeddedNode {
     /// An empty directory.
     pub const EMPTY_DIR: EmbeddedNode = EmbeddedNode::Dir(&[]);
 
-    /// The entries of a directory (empty for a file or a symlink).
-    pub const fn entries(&self) -> &'static [(&'static str, EmbeddedNode)] {
+    /// The entries of a directory (empty for a file or a symlink); a
+    /// [`Lazy`](EmbeddedNode::Lazy) directory is listed by its source.
+    pub fn entries(&self) -> &'static [(&'static str, EmbeddedNode)] {
         match self {
             EmbeddedNode::Dir(entries) => entries,
+            EmbeddedNode::Lazy(dir) => dir.source.entries(dir.id),
             _ => &[],
         }
+    }
+
+    /// Whether this is a directory (embedded or lazy).
+    pub const fn is_dir(&self) -> bool {
+        matches!(self, EmbeddedNode::Dir(_) | EmbeddedNode::Lazy(_))
     }
 
     /// The node at `path` (components separated by `/`, no `.`/`..`

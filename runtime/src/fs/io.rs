@@ -124,17 +124,21 @@ impl Ctx<'_> {
         self.read_at(ino, &iovs, offset)
     }
 
-    /// Copies from file `ino` at `pos` into `iovs`, straight from its bytes.
+    /// Copies from file `ino` at `pos` into `iovs`, straight from its bytes
+    /// (or its blob: one `memory.init` per iovec).
     fn read_at(&self, ino: Ino, iovs: &[Iovec], pos: Filesize) -> Result<Size, Errno> {
-        let bytes = self
+        let content = self
             .tree
             .file(ino)
             .expect("file_fd checked this is a regular file");
-        let start = usize::try_from(pos).unwrap_or(usize::MAX).min(bytes.len());
+        let len = content.len();
+        let start = usize::try_from(pos).unwrap_or(usize::MAX).min(len);
         let mut at = start;
         for iov in iovs {
-            let n = (iov.buf_len as usize).min(bytes.len() - at);
-            self.caller.memory.write(iov.buf, &bytes[at..at + n])?;
+            let n = (iov.buf_len as usize).min(len - at);
+            if n > 0 {
+                content.read_to(self.caller, iov.buf, at, n)?;
+            }
             at += n;
         }
         Size::try_from(at - start).map_err(|_| Errno::Overflow)

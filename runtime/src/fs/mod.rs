@@ -194,6 +194,7 @@ pub trait Fs {
     fn sock_shutdown(&self, caller: &Caller, fd: Fd, how: u32) -> Result<(), Errno>;
 }
 
+pub mod blob;
 mod embedded;
 mod fd_ops;
 mod fd_table;
@@ -203,6 +204,7 @@ mod path_ops;
 mod tree;
 mod vfs;
 
+pub use blob::{BlobFile, BlobSource, DirSource, LazyDir};
 pub use embedded::EmbeddedNode;
 pub use vfs::{Preopen, Vfs};
 

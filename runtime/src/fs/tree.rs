@@ -12,7 +12,9 @@ use alloc::borrow::Cow;
 use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 
+use super::blob::BlobFile;
 use super::embedded::EmbeddedNode;
+use crate::memory::Caller;
 use crate::types::{Errno, Filestat, Filetype, Timestamp};
 
 /// The index of an inode in the arena. The `ino` a program sees is the
@@ -35,25 +37,62 @@ pub(crate) enum Content {
     Static(&'static [u8]),
     /// Written to at least once (or created at run time).
     Owned(Vec<u8>),
+    /// Still in a blob outside the guest's memory (see [`super::blob`]).
+    Blob(BlobFile),
 }
 
 impl Content {
-    /// The current bytes.
-    pub(crate) fn bytes(&self) -> &[u8] {
+    /// The size in bytes.
+    pub(crate) fn len(&self) -> usize {
         match self {
-            Content::Static(bytes) => bytes,
-            Content::Owned(bytes) => bytes,
+            Content::Static(bytes) => bytes.len(),
+            Content::Owned(bytes) => bytes.len(),
+            Content::Blob(blob) => blob.len as usize,
         }
     }
 
-    /// The bytes, copied out of the embedded tree first if needed.
+    /// Copies `len` bytes at `at` (a range inside the file) to `dst` in
+    /// `caller`'s memory, in one copy: from the bytes, or from the blob.
+    pub(crate) fn read_to(
+        &self,
+        caller: &Caller,
+        dst: u32,
+        at: usize,
+        len: usize,
+    ) -> Result<(), Errno> {
+        match self {
+            Content::Static(bytes) => caller.memory.write(dst, &bytes[at..at + len]),
+            Content::Owned(bytes) => caller.memory.write(dst, &bytes[at..at + len]),
+            Content::Blob(blob) => {
+                let len = u32::try_from(len).map_err(|_| Errno::Fault)?;
+                caller.memory.check(dst, len)?;
+                blob.source.read_to(caller, dst, blob.offset + at as u32, len)
+            }
+        }
+    }
+
+    /// A copy of the bytes.
+    pub(crate) fn to_vec(&self) -> Vec<u8> {
+        match self {
+            Content::Static(bytes) => bytes.to_vec(),
+            Content::Owned(bytes) => bytes.clone(),
+            Content::Blob(blob) => {
+                let mut bytes = alloc::vec![0; blob.len as usize];
+                blob.source.read(blob.offset, &mut bytes);
+                bytes
+            }
+        }
+    }
+
+    /// The bytes, copied out of the embedded tree or the blob first if
+    /// needed.
     pub(crate) fn owned(&mut self) -> &mut Vec<u8> {
-        if let Content::Static(bytes) = *self {
-            *self = Content::Owned(bytes.to_vec());
+        if !matches!(self, Content::Owned(_)) {
+            *self = Content::Owned(self.to_vec());
         }
         match self {
             Content::Owned(bytes) => bytes,
-            Content::Static(_) => unreachable!("copied into an owned buffer just above"),
+            _ => unreachable!("copied into an owned buffer just above"),
         }
     }
 }
@@ -205,9 +244,10 @@ impl Tree {
     fn embedded(&mut self, node: &'static EmbeddedNode, parent: Ino) -> Ino {
         let kind = match node {
             EmbeddedNode::File(bytes) => Kind::File(Content::Static(bytes)),
-            EmbeddedNode::Dir(entries) => Kind::Dir(Dir {
+            EmbeddedNode::Blob(blob) => Kind::File(Content::Blob(*blob)),
+            EmbeddedNode::Dir(_) | EmbeddedNode::Lazy(_) => Kind::Dir(Dir {
                 entries: BTreeMap::new(),
-                pending: entries,
+                pending: node.entries(),
                 parent,
             }),
             EmbeddedNode::Symlink(target) => Kind::Symlink(Cow::Borrowed(*target)),
@@ -363,10 +403,10 @@ impl Tree {
         }
     }
 
-    /// The bytes of regular file `ino` (`None` if it is not one).
-    pub(crate) fn file(&self, ino: Ino) -> Option<&[u8]> {
+    /// The content of regular file `ino` (`None` if it is not one).
+    pub(crate) fn file(&self, ino: Ino) -> Option<&Content> {
         match &self.node(ino).kind {
-            Kind::File(content) => Some(content.bytes()),
+            Kind::File(content) => Some(content),
             _ => None,
         }
     }
@@ -399,7 +439,7 @@ impl Tree {
     pub(crate) fn stat(&self, ino: Ino) -> Filestat {
         let node = self.node(ino);
         let (size, nlink) = match &node.kind {
-            Kind::File(content) => (content.bytes().len() as u64, node.nlink),
+            Kind::File(content) => (content.len() as u64, node.nlink),
             Kind::Symlink(target) => (target.len() as u64, node.nlink),
             // As on POSIX: `.`, the entry in the parent, and each
             // subdirectory's `..`; 0 once removed.
@@ -422,7 +462,7 @@ impl Tree {
         let pending = d
             .pending
             .iter()
-            .filter(|(_, n)| matches!(n, EmbeddedNode::Dir(_)))
+            .filter(|(_, n)| n.is_dir())
             .count();
         let live = d.entries.values().filter(|&&ino| self.is_dir(ino)).count();
         (pending + live) as u64
@@ -454,7 +494,7 @@ mod tests {
         assert_eq!(tree.nodes.len(), 3, "the root's entries, not a's");
         assert_eq!(tree.stat(root).nlink, 3);
         let b = tree.lookup(a, "b.txt").unwrap().unwrap();
-        assert_eq!(tree.file(b), Some(&b"bee"[..]));
+        assert_eq!(tree.file(b).map(Content::to_vec), Some(b"bee".to_vec()));
         assert_eq!(tree.stat(b).mtim, 7);
         assert_eq!(tree.lookup(b, "x"), Err(Errno::Notdir));
         assert!(tree.is_ancestor(root, a));
@@ -470,7 +510,7 @@ mod tests {
             .unwrap();
         tree.opened(f);
         tree.unlink(root, "f", 6).unwrap();
-        assert_eq!(tree.file(f), Some(&b"x"[..]));
+        assert_eq!(tree.file(f).map(Content::to_vec), Some(b"x".to_vec()));
         assert_eq!(tree.stat(f).nlink, 0);
         tree.closed(f);
         assert!(tree.nodes[f].is_none());

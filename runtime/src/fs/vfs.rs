@@ -174,7 +174,7 @@ impl Vfs {
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>, Errno> {
         self.with_guest_path(path, |tree, root, rel, _| {
             let ino = path::resolve(tree, root, rel, Follow::Always)?.existing()?;
-            tree.file(ino).map(<[u8]>::to_vec).ok_or(Errno::Isdir)
+            tree.file(ino).map(Content::to_vec).ok_or(Errno::Isdir)
         })
     }
 
