@@ -16,6 +16,7 @@ mod imports {
         pub fn random_get(buf: *mut u8, len: u32) -> i32;
         pub fn fd_write(fd: u32, iovs: *const [u32; 2], iovs_len: u32, nwritten: *mut u32) -> i32;
         pub fn fd_read(fd: u32, iovs: *const [u32; 2], iovs_len: u32, nread: *mut u32) -> i32;
+        pub fn proc_exit(rval: u32) -> !;
     }
 }
 
@@ -74,6 +75,14 @@ pub fn fd_read(fd: u32, buf: &mut [u8]) -> Result<usize, Errno> {
     Ok(n as usize)
 }
 
+/// The host's `proc_exit`: the host ends the program with `code` (a WASI
+/// host such as the wasmtime CLI exits with it).
+#[cfg(target_family = "wasm")]
+pub fn proc_exit(code: u32) -> ! {
+    // SAFETY: `proc_exit` takes a plain integer and does not return.
+    unsafe { imports::proc_exit(code) }
+}
+
 // Off wasm there is no host to pass through to (host-side unit tests).
 #[cfg(not(target_family = "wasm"))]
 mod off_wasm {
@@ -97,6 +106,10 @@ mod off_wasm {
     /// Not available off wasm.
     pub fn fd_read(_: u32, _: &mut [u8]) -> Result<usize, Errno> {
         Err(Errno::Nosys)
+    }
+    /// Not available off wasm: panics.
+    pub fn proc_exit(code: u32) -> ! {
+        panic!("wasi-virt: host proc_exit({code}) off wasm")
     }
 }
 #[cfg(not(target_family = "wasm"))]

@@ -186,6 +186,17 @@ impl Vfs {
     }
 
     /// The names in the directory at guest path `path`, sorted, without `.`
+    /// and `..`: `ENOENT` if there is nothing there, `ENOTDIR` for a file.
+    pub fn list_dir(&self, path: &str) -> Result<Vec<String>, Errno> {
+        self.with_guest_path(path, |tree, root, rel, _| {
+            let dir = path::resolve(tree, root, rel, Follow::Always)?.existing()?;
+            let mut names = Vec::new();
+            tree.for_each_entry(dir, |name, _, _| names.push(name.to_string()))?;
+            Ok(names)
+        })
+    }
+
+    /// The names in the directory at guest path `path`, sorted, without `.`
     /// and `..`; empty if there is no such directory.
     pub fn read_dir(&self, path: &str) -> Vec<String> {
         let names = self.with_guest_path(path, |tree, root, rel, _| {

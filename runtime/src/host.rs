@@ -1,0 +1,252 @@
+//! The run-time half of the host API: a host replaces the arguments and the
+//! environment, and adds or reads files, before (or between) runs of the
+//! program. [`export_host_api!`](crate::export_host_api) exports it for a
+//! guest's own statics:
+//!
+//! ```ignore
+//! static FS: Vfs = Vfs::new(&PREOPENS, &StdioConfig::CAPTURE);
+//! static ARGS: StringList = StringList::new(&["app"]);
+//! static ENV: StringList = StringList::new(&[]);
+//! wasi_virt::export_host_api!(args: &ARGS, env: &ENV, fs: &FS);
+//! ```
+//!
+//! which adds `wasi_virt_set_args`, `wasi_virt_set_env`,
+//! `wasi_virt_write_file`, `wasi_virt_read_file`, `wasi_virt_list_dir`,
+//! `wasi_virt_result_ptr` and `wasi_virt_result_len`
+//! ([`wasi_virt_abi::names::host_api`]) to the exports the `host-api`
+//! feature always gives (exit code, captured stdio, stdin, memory).
+//!
+//! Data crosses in the guest's exported `memory`: the host gets room with
+//! `wasi_virt_alloc(len)`, writes into it, passes `(ptr, len)`, and frees it
+//! with `wasi_virt_free`. A list (args, env) is NUL-terminated strings back
+//! to back. Each function returns 0 or a preview1 errno; a file or listing
+//! read is left in the result buffer until the next read.
+//!
+//! In JavaScript:
+//!
+//! ```js
+//! const x = instance.exports;
+//! const put = (bytes) => {
+//!   const ptr = x.wasi_virt_alloc(bytes.length);
+//!   new Uint8Array(x.memory.buffer, ptr, bytes.length).set(bytes);
+//!   return [ptr, bytes.length];
+//! };
+//! const enc = new TextEncoder();
+//! x.wasi_virt_set_args(...put(enc.encode("app\0--fast\0")));
+//! x.wasi_virt_write_file(...put(enc.encode("/data/in.txt")), ...put(enc.encode("hello")));
+//! ```
+
+use alloc::string::String;
+use alloc::vec::Vec;
+use core::cell::RefCell;
+
+use crate::args::StringList;
+use crate::fs::Vfs;
+use crate::types::Errno;
+
+/// Splits `bytes` into its NUL-terminated strings (a last string without
+/// its NUL counts too).
+pub fn split_nul(bytes: &[u8]) -> Vec<&[u8]> {
+    if bytes.is_empty() {
+        return Vec::new();
+    }
+    let body = bytes.strip_suffix(b"\0").unwrap_or(bytes);
+    body.split(|&b| b == 0).collect()
+}
+
+/// The bytes the host passed as `(ptr, len)` in the guest's memory.
+///
+/// # Safety
+///
+/// `ptr..ptr+len` must be guest memory the host filled (after
+/// `wasi_virt_alloc`), not changed while the slice lives.
+pub unsafe fn host_bytes<'a>(ptr: i32, len: i32) -> &'a [u8] {
+    if len <= 0 {
+        return &[];
+    }
+    // SAFETY: as promised by the caller.
+    unsafe { core::slice::from_raw_parts(ptr as usize as *const u8, len as usize) }
+}
+
+fn code(result: Result<(), Errno>) -> i32 {
+    match result {
+        Ok(()) => 0,
+        Err(e) => i32::from(e.raw()),
+    }
+}
+
+fn path(bytes: &[u8]) -> Result<&str, Errno> {
+    core::str::from_utf8(bytes).map_err(|_| Errno::Ilseq)
+}
+
+/// Replaces `list` with the NUL-terminated strings in `bytes`.
+pub fn set_list(list: &StringList, bytes: &[u8]) -> i32 {
+    list.set(split_nul(bytes));
+    0
+}
+
+/// Writes `bytes` to the file at guest path `path`, creating it and its
+/// missing parent directories.
+pub fn write_file(fs: &Vfs, path_bytes: &[u8], bytes: &[u8]) -> i32 {
+    code(path(path_bytes).and_then(|path| {
+        if let Some((parent, _)) = path.trim_end_matches('/').rsplit_once('/')
+            && !parent.is_empty()
+        {
+            fs.create_dir_all(parent)?;
+        }
+        fs.write_file(path, bytes)
+    }))
+}
+
+/// Reads the file at guest path `path` into the result buffer.
+pub fn read_file(fs: &Vfs, path_bytes: &[u8]) -> i32 {
+    code(
+        path(path_bytes)
+            .and_then(|path| fs.read_file(path))
+            .map(|bytes| *RESULT.0.borrow_mut() = bytes),
+    )
+}
+
+/// Lists the directory at guest path `path` into the result buffer: each
+/// name followed by a NUL, sorted.
+pub fn list_dir(fs: &Vfs, path_bytes: &[u8]) -> i32 {
+    code(
+        path(path_bytes)
+            .and_then(|path| fs.list_dir(path))
+            .map(|names: Vec<String>| {
+                let mut out = Vec::new();
+                for name in names {
+                    out.extend_from_slice(name.as_bytes());
+                    out.push(0);
+                }
+                *RESULT.0.borrow_mut() = out;
+            }),
+    )
+}
+
+/// The result buffer: what the last [`read_file`] or [`list_dir`] gave.
+pub struct ResultBuffer(RefCell<Vec<u8>>);
+// SAFETY: a guest runs on one thread (wasm32 without shared memory).
+unsafe impl Sync for ResultBuffer {}
+
+impl ResultBuffer {
+    /// Address and length in the guest's memory (valid until the next read).
+    pub fn raw_parts(&self) -> (usize, usize) {
+        let b = self.0.borrow();
+        (b.as_ptr() as usize, b.len())
+    }
+
+    /// A copy of the bytes.
+    pub fn to_vec(&self) -> Vec<u8> {
+        self.0.borrow().clone()
+    }
+}
+
+/// The result of the last [`read_file`] or [`list_dir`].
+pub static RESULT: ResultBuffer = ResultBuffer(RefCell::new(Vec::new()));
+
+/// Exports the run-time host API (see [the module](crate::host)) for a
+/// guest's args, env and filesystem. Each argument is an expression
+/// evaluated at every call, giving a `&StringList` (args, env) or a `&Vfs`
+/// (fs): a `&STATIC`, or a function that sets its state up on first use.
+///
+/// Expands to seven `extern "C"` functions exported under the names of
+/// [`wasi_virt_abi::names::host_api`] (`SET_ARGS` … `RESULT_LEN`).
+#[macro_export]
+macro_rules! export_host_api {
+    (args: $args:expr, env: $env:expr, fs: $fs:expr $(,)?) => {
+        const _: () = {
+            #[unsafe(export_name = "wasi_virt_set_args")]
+            extern "C" fn __wasi_virt_set_args(ptr: i32, len: i32) -> i32 {
+                // SAFETY: the host passes memory it filled after `wasi_virt_alloc`.
+                let bytes = unsafe { $crate::host::host_bytes(ptr, len) };
+                $crate::host::set_list($args, bytes)
+            }
+
+            #[unsafe(export_name = "wasi_virt_set_env")]
+            extern "C" fn __wasi_virt_set_env(ptr: i32, len: i32) -> i32 {
+                // SAFETY: the host passes memory it filled after `wasi_virt_alloc`.
+                let bytes = unsafe { $crate::host::host_bytes(ptr, len) };
+                $crate::host::set_list($env, bytes)
+            }
+
+            #[unsafe(export_name = "wasi_virt_write_file")]
+            extern "C" fn __wasi_virt_write_file(
+                path_ptr: i32,
+                path_len: i32,
+                ptr: i32,
+                len: i32,
+            ) -> i32 {
+                // SAFETY: the host passes memory it filled after `wasi_virt_alloc`.
+                let (path, bytes) = unsafe {
+                    (
+                        $crate::host::host_bytes(path_ptr, path_len),
+                        $crate::host::host_bytes(ptr, len),
+                    )
+                };
+                $crate::host::write_file($fs, path, bytes)
+            }
+
+            #[unsafe(export_name = "wasi_virt_read_file")]
+            extern "C" fn __wasi_virt_read_file(path_ptr: i32, path_len: i32) -> i32 {
+                // SAFETY: the host passes memory it filled after `wasi_virt_alloc`.
+                let path = unsafe { $crate::host::host_bytes(path_ptr, path_len) };
+                $crate::host::read_file($fs, path)
+            }
+
+            #[unsafe(export_name = "wasi_virt_list_dir")]
+            extern "C" fn __wasi_virt_list_dir(path_ptr: i32, path_len: i32) -> i32 {
+                // SAFETY: the host passes memory it filled after `wasi_virt_alloc`.
+                let path = unsafe { $crate::host::host_bytes(path_ptr, path_len) };
+                $crate::host::list_dir($fs, path)
+            }
+
+            #[unsafe(export_name = "wasi_virt_result_ptr")]
+            extern "C" fn __wasi_virt_result_ptr() -> i32 {
+                $crate::host::RESULT.raw_parts().0 as i32
+            }
+
+            #[unsafe(export_name = "wasi_virt_result_len")]
+            extern "C" fn __wasi_virt_result_len() -> i32 {
+                $crate::host::RESULT.raw_parts().1 as i32
+            }
+        };
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fs::{EmbeddedNode, Preopen};
+    use crate::stdio::StdioConfig;
+
+    static SITE: EmbeddedNode = EmbeddedNode::Dir(&[("a.txt", EmbeddedNode::File(b"a"))]);
+    static PREOPENS: [Preopen; 2] = [Preopen::new("/", &SITE), Preopen::empty("/data")];
+
+    #[test]
+    fn lists_are_nul_terminated_strings() {
+        assert_eq!(split_nul(b"a\0bc\0"), [&b"a"[..], b"bc"]);
+        assert_eq!(split_nul(b"a\0bc"), [&b"a"[..], b"bc"]);
+        assert_eq!(split_nul(b"\0"), [&b""[..]]);
+        assert!(split_nul(b"").is_empty());
+        static LIST: StringList = StringList::new(&["x"]);
+        assert_eq!(set_list(&LIST, b"app\0--v\0"), 0);
+        LIST.with_items(|items| assert_eq!(items.collect::<Vec<_>>(), [&b"app"[..], b"--v"]));
+    }
+
+    #[test]
+    fn files_are_written_with_their_folders_read_and_listed() {
+        let fs = Vfs::new(&PREOPENS, &StdioConfig::CAPTURE);
+        assert_eq!(write_file(&fs, b"/data/in/deep.txt", b"deep"), 0);
+        assert_eq!(read_file(&fs, b"/data/in/deep.txt"), 0);
+        assert_eq!(RESULT.to_vec(), b"deep");
+        assert_eq!(list_dir(&fs, b"/"), 0);
+        assert_eq!(RESULT.to_vec(), b"a.txt\0");
+        assert_eq!(list_dir(&fs, b"/data"), 0);
+        assert_eq!(RESULT.to_vec(), b"in\0");
+        let noent = i32::from(Errno::Noent.raw());
+        assert_eq!(read_file(&fs, b"/missing"), noent);
+        assert_eq!(list_dir(&fs, b"/a.txt"), i32::from(Errno::Notdir.raw()));
+        assert_eq!(read_file(&fs, b"\xff"), i32::from(Errno::Ilseq.raw()));
+    }
+}
