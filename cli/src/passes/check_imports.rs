@@ -5,6 +5,8 @@
 //! several imports are unplugged, all of them are listed in one error with
 //! the `plug_*!` that covers each: one build-fix round trip instead of many.
 
+use std::collections::BTreeSet;
+
 use anyhow::{Result, bail};
 use wasi_virt_abi::manifest::Manifest;
 use wasi_virt_abi::names::{self, PASSTHROUGH_MODULE, SELF_TARGET};
@@ -13,6 +15,7 @@ use wasmparser::{FuncType, Import, TypeRef};
 
 use super::Target;
 use super::bridge_memories::BridgeOp;
+use super::generated::Generated;
 use crate::module::{Module, Signature, preview1_type};
 
 /// What becomes of one import in the output.
@@ -47,6 +50,21 @@ pub enum Role {
         /// Which bridge function.
         op: BridgeOp,
     },
+    /// An import replaced by a function the merge generates: a trap for a
+    /// stubbed import, or one of `pack`'s `wasi-virt:pack` functions.
+    Generated(Generated),
+}
+
+/// Imports that become traps instead of being checked and kept (`pack`
+/// decides these; a plain merge stubs nothing).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Stubs {
+    /// Every import of a target from one of these modules
+    /// (`pack --stub-imports MODULE`).
+    pub target_modules: BTreeSet<String>,
+    /// These imports of the guest, as `(module, name)`: host passthrough
+    /// the configuration never calls, target exports the target lacks.
+    pub guest: BTreeSet<(String, String)>,
 }
 
 /// Why an import stays in the output.
@@ -62,7 +80,15 @@ pub enum Origin {
 
 /// Checks the imports of every target and of the guest; returns the role of
 /// each import, per module: the targets in order, then the guest.
-pub fn run(manifest: &Manifest, guest: &Module, targets: &[Target]) -> Result<Vec<Vec<Role>>> {
+///
+/// The imports `stubs` names become traps ([`Role::Generated`]) without
+/// further checks.
+pub fn run(
+    manifest: &Manifest,
+    guest: &Module,
+    targets: &[Target],
+    stubs: &Stubs,
+) -> Result<Vec<Vec<Role>>> {
     if let Some(wrapped) = manifest.wrapped.iter().next() {
         bail!(
             "{}: the guest asks for wrap_unreachable!({wrapped}), which this version of wasi-virt cannot do yet",
@@ -71,20 +97,26 @@ pub fn run(manifest: &Manifest, guest: &Module, targets: &[Target]) -> Result<Ve
     }
     let mut roles = Vec::with_capacity(targets.len() + 1);
     for target in targets {
-        roles.push(check_target(manifest, target)?);
+        roles.push(check_target(manifest, target, stubs)?);
     }
     check_plug_exports(manifest, guest, targets)?;
-    roles.push(check_guest(manifest, guest, targets)?);
+    roles.push(check_guest(manifest, guest, targets, stubs)?);
     Ok(roles)
 }
 
-fn check_target(manifest: &Manifest, target: &Target) -> Result<Vec<Role>> {
+fn check_target(manifest: &Manifest, target: &Target, stubs: &Stubs) -> Result<Vec<Role>> {
     let m = &target.module;
     check_memories(m)?;
     let mut roles = Vec::with_capacity(m.imports.len());
     let mut unplugged = Vec::new();
     let mut wasi = 0;
     for import in &m.imports {
+        if stubs.target_modules.contains(import.module)
+            && matches!(import.ty, TypeRef::Func(_) | TypeRef::FuncExact(_))
+        {
+            roles.push(Role::Generated(Generated::Trap));
+            continue;
+        }
         let (TypeRef::Func(ty) | TypeRef::FuncExact(ty)) = import.ty else {
             bail!(
                 "{} imports a {} ({}::{}); targets that import memories, tables, globals or tags are not supported yet",
@@ -216,7 +248,12 @@ fn check_plug_exports(manifest: &Manifest, guest: &Module, targets: &[Target]) -
     Ok(())
 }
 
-fn check_guest(manifest: &Manifest, guest: &Module, targets: &[Target]) -> Result<Vec<Role>> {
+fn check_guest(
+    manifest: &Manifest,
+    guest: &Module,
+    targets: &[Target],
+    stubs: &Stubs,
+) -> Result<Vec<Role>> {
     check_memories(guest)?;
     let mut roles = Vec::with_capacity(guest.imports.len());
     let mut unplugged = Vec::new();
@@ -232,7 +269,16 @@ fn check_guest(manifest: &Manifest, guest: &Module, targets: &[Target]) -> Resul
         }
     };
     for import in &guest.imports {
+        if matches!(import.ty, TypeRef::Func(_) | TypeRef::FuncExact(_))
+            && stubs
+                .guest
+                .contains(&(import.module.to_string(), import.name.to_string()))
+        {
+            roles.push(Role::Generated(Generated::Trap));
+            continue;
+        }
         let reserved = import.module == preview1::MODULE
+            || import.module == wasi_virt_abi::pack::MODULE
             || import.module == PASSTHROUGH_MODULE
             || names::parse_bridge_module(import.module).is_some()
             || names::parse_target_module(import.module).is_some();
@@ -274,6 +320,8 @@ fn check_guest(manifest: &Manifest, guest: &Module, targets: &[Target]) -> Resul
                 module: preview1::MODULE.to_string(),
                 origin: Origin::Passthrough,
             }
+        } else if import.module == wasi_virt_abi::pack::MODULE {
+            Role::Generated(check_pack(guest, import, ty)?)
         } else if let Some(name) = names::parse_bridge_module(import.module) {
             let target = find_target(name, import)?;
             let op = check_bridge(guest, import, ty, &targets[target])?;
@@ -343,6 +391,37 @@ fn check_bridge(guest: &Module, import: &Import, ty: u32, target: &Target) -> Re
         );
     }
     Ok(op)
+}
+
+fn check_pack(guest: &Module, import: &Import, ty: u32) -> Result<Generated> {
+    let Some(kind) = Generated::from_pack_name(import.name) else {
+        bail!(
+            "{} imports {}::{}, which `wasi-virt pack` does not provide",
+            guest.name,
+            import.module,
+            import.name
+        );
+    };
+    let expected = kind
+        .func_type()
+        .expect("every pack function has a fixed type");
+    match guest.types.get(ty as usize) {
+        Some(Some(actual)) if *actual == expected => Ok(kind),
+        Some(Some(actual)) => bail!(
+            "{} imports {}::{} with type {}, but pack defines {}",
+            guest.name,
+            import.module,
+            import.name,
+            Signature(actual),
+            Signature(&expected)
+        ),
+        _ => bail!(
+            "{} imports {}::{} with a non-function type",
+            guest.name,
+            import.module,
+            import.name
+        ),
+    }
 }
 
 fn check_target_export(guest: &Module, import: &Import, ty: u32, target: &Target) -> Result<()> {

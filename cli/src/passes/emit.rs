@@ -92,6 +92,9 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
     for bridge in &plan.bridges {
         functions.function(bridge.ty);
     }
+    for generated in &plan.generated {
+        functions.function(generated.ty);
+    }
     if let Some((_, ty)) = plan.start.wrapper {
         functions.function(ty);
     }
@@ -156,12 +159,25 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
         if export
             .name
             .starts_with(wasi_virt_abi::names::INTERNAL_EXPORT_PREFIX)
+            || plan.hidden_exports.iter().any(|h| h == export.name)
         {
             continue;
         }
         remap(guest)
             .parse_export(&mut exports, *export)
             .map_err(|e| at(g, e))?;
+    }
+    for (name, target_name) in &plan.target_exports {
+        let t = modules[0];
+        let export = t
+            .exports
+            .iter()
+            .find(|e| e.name == target_name)
+            .ok_or_else(|| anyhow!("{}: no export `{target_name}` to re-export", t.name))?;
+        let renamed = wasmparser::Export { name, ..*export };
+        remap(0)
+            .parse_export(&mut exports, renamed)
+            .map_err(|e| at(t, e))?;
     }
     out.section(&exports);
 
@@ -187,7 +203,12 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
     if !elements.is_empty() {
         out.section(&elements);
     }
-    if modules.iter().any(|m| m.has_data_count) {
+    if let Some(pack) = &plan.pack {
+        // Passive: read by `memory.init` when the program reads a file.
+        data.passive(pack.config.iter().copied());
+        data.passive(pack.blob.iter().copied());
+    }
+    if modules.iter().any(|m| m.has_data_count) || plan.pack.is_some() {
         out.section(&DataCountSection { count: data.len() });
     }
 

@@ -160,7 +160,12 @@ impl<'a> Parsed<'a> {
 
     /// Runs `check_imports`.
     pub fn check(&self) -> Result<Vec<Vec<Role>>> {
-        check_imports::run(&self.manifest, &self.guest, &self.targets)
+        check_imports::run(
+            &self.manifest,
+            &self.guest,
+            &self.targets,
+            &check_imports::Stubs::default(),
+        )
     }
 
     /// Runs the whole merge.

@@ -25,6 +25,7 @@ use wasmparser::{FuncType, TypeRef};
 
 use super::bridge_memories::BridgeOp;
 use super::check_imports::{Origin, Role};
+use super::generated::{Generated, PackData};
 use crate::module::Module;
 
 /// A function index not yet known: a replaced import before rewiring.
@@ -83,6 +84,19 @@ pub struct Bridge {
     pub ty: u32,
 }
 
+/// A function generated in place of an import ([`Role::Generated`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct GeneratedFn {
+    /// What it does.
+    pub kind: Generated,
+    /// Its output type index (the import's).
+    pub ty: u32,
+    /// The output index of the (first) target's memory.
+    pub target_memory: u32,
+    /// The output index of the guest's memory.
+    pub guest_memory: u32,
+}
+
 /// A defined function that stands where a WASI import of the first target
 /// was, and calls what replaces it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -127,12 +141,27 @@ pub struct Plan {
     pub start: Start,
     /// Types the output needs beyond the inputs', appended after them.
     pub extra_types: Vec<FuncType>,
+    /// Functions generated in place of imports, right after the bridges.
+    pub generated: Vec<GeneratedFn>,
+    /// `pack`'s data segments, passive, after every input's.
+    pub pack: Option<PackData>,
+    /// Guest exports the output leaves out (`pack`: the `_start` of a guest
+    /// whose target is a reactor).
+    pub hidden_exports: Vec<String>,
+    /// Exports of the first target the output re-exports, as
+    /// `(output name, target export name)` (`pack`: a reactor's API).
+    pub target_exports: Vec<(String, String)>,
 }
 
 impl Plan {
     /// The input index of the guest (always the last input).
     pub fn guest(&self) -> usize {
         self.maps.len() - 1
+    }
+
+    /// The output index of the first of `pack`'s data segments.
+    pub fn pack_data_index(&self) -> u32 {
+        self.maps.last().map_or(0, |m| m.data_offset + m.data_count)
     }
 }
 
@@ -197,7 +226,7 @@ pub fn run(modules: &[&Module], roles: &[Vec<Role>]) -> Plan {
     if keeps_its_indices(modules, roles) {
         let m = modules[0];
         for (fi, position, _, ty) in m.func_imports() {
-            if let Role::Plug { .. } = roles[0][position] {
+            if let Role::Plug { .. } | Role::Generated(_) = roles[0][position] {
                 debug_assert_eq!(
                     fi, next.funcs,
                     "kept imports come first, so each trampoline takes its import's index"
@@ -269,6 +298,32 @@ pub fn run(modules: &[&Module], roles: &[Vec<Role>]) -> Plan {
         });
     }
 
+    // Then the functions generated in place of imports. A first target's
+    // import that became a trampoline keeps its index and calls one.
+    let mut generated = Vec::new();
+    for (mi, m) in modules.iter().enumerate() {
+        for (fi, position, _, ty) in m.func_imports() {
+            let Role::Generated(kind) = roles[mi][position] else {
+                continue;
+            };
+            let index = next.funcs;
+            next.funcs += 1;
+            match trampolines
+                .iter_mut()
+                .find(|t| t.module == mi && t.func == fi)
+            {
+                Some(t) => t.callee = index,
+                None => maps[mi].funcs[fi as usize] = index,
+            }
+            generated.push(GeneratedFn {
+                kind,
+                ty: maps[mi].type_offset + ty,
+                target_memory: maps[0].memories.first().copied().unwrap_or(0),
+                guest_memory: maps[guest].memories.first().copied().unwrap_or(0),
+            });
+        }
+    }
+
     let mut extra_types = Vec::new();
     let mut start = Start {
         calls: modules
@@ -292,6 +347,8 @@ pub fn run(modules: &[&Module], roles: &[Vec<Role>]) -> Plan {
         bridges,
         start,
         extra_types,
+        generated,
+        ..Plan::default()
     }
 }
 

@@ -26,6 +26,7 @@ pub mod bind_targets;
 pub mod bridge_memories;
 pub mod check_imports;
 pub mod emit;
+pub mod generated;
 pub mod layout;
 pub mod read_manifest;
 pub mod rewire_imports;
@@ -64,13 +65,52 @@ pub fn merge(
     manifest: &Manifest,
     targets: &[Target],
 ) -> Result<(Vec<u8>, Timings)> {
+    merge_with(guest, manifest, targets, Extras::default())
+}
+
+/// What `pack` adds to a merge; a plain merge adds nothing.
+#[derive(Debug, Default)]
+pub struct Extras {
+    /// Imports that become traps.
+    pub stubs: check_imports::Stubs,
+    /// The config image and the blob, for the guest's `wasi-virt:pack`
+    /// imports.
+    pub pack: Option<generated::PackData>,
+    /// Guest exports to leave out.
+    pub hidden_exports: Vec<String>,
+    /// First-target exports to re-export, as `(output name, export name)`.
+    pub target_exports: Vec<(String, String)>,
+}
+
+/// [`merge`], with `extras`.
+pub fn merge_with(
+    guest: &Module,
+    manifest: &Manifest,
+    targets: &[Target],
+    extras: Extras,
+) -> Result<(Vec<u8>, Timings)> {
     let started = std::time::Instant::now();
-    let roles = check_imports::run(manifest, guest, targets)?;
+    let roles = check_imports::run(manifest, guest, targets, &extras.stubs)?;
+    let uses_pack = roles
+        .iter()
+        .flatten()
+        .any(|r| matches!(r, check_imports::Role::Generated(g) if g.is_pack()));
+    if uses_pack && extras.pack.is_none() {
+        anyhow::bail!(
+            "{} imports {} functions, which only `wasi-virt pack` provides (it is the default guest of pack, not a guest to merge)",
+            guest.name,
+            wasi_virt_abi::pack::MODULE
+        );
+    }
     let mut modules: Vec<&Module> = targets.iter().map(|t| &t.module).collect();
     modules.push(guest);
     let mut plan = layout::run(&modules, &roles);
+    plan.pack = extras.pack;
+    plan.hidden_exports = extras.hidden_exports;
+    plan.target_exports = extras.target_exports;
     rewire_imports::run(&mut plan, &modules, &roles)?;
-    let generated = bridge_memories::run(&plan);
+    let mut generated = bridge_memories::run(&plan);
+    generated.extend(generated::run(&plan));
     let bytes = emit::run(&plan, &modules, generated)?;
     let encoded = std::time::Instant::now();
     validate::run(&bytes, &modules)?;
