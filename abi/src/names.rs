@@ -54,6 +54,38 @@ pub fn parse_target_module(module: &str) -> Option<&str> {
     module.strip_prefix("wasi-virt:target/")
 }
 
+/// The import module through which a guest controls a target's runs:
+/// `wasi-virt:control/<target>`, with the functions below. The CLI generates
+/// them; they exist for every target, wrapped (`wrap_unreachable!`) or not.
+pub fn control_module(target: &str) -> String {
+    format!("wasi-virt:control/{target}")
+}
+
+/// Splits `wasi-virt:control/<target>` into its target name.
+pub fn parse_control_module(module: &str) -> Option<&str> {
+    module.strip_prefix("wasi-virt:control/")
+}
+
+/// `(code: i32) -> i32`: asks the target to unwind back to the guest call
+/// that entered it, with exit code `code`. Returns 1 when the target is
+/// unwinding and the caller must return to it (`--unwind flags`); 0 when it
+/// cannot unwind (the target is not wrapped, or no call into it is under
+/// way), and the caller must stop the program itself. Under
+/// `--unwind exceptions` it does not return when it unwinds.
+pub const CONTROL_UNWIND: &str = "unwind";
+/// `() -> i64`: how the guest's last call into the target ended: the exit
+/// code (0 to `u32::MAX`) when it unwound, -1 when it returned.
+pub const CONTROL_EXIT_CODE: &str = "exit_code";
+/// `()`: puts the target back into its initial state: memory (contents and
+/// the size the program sees), mutable globals, tables; then runs its start
+/// function, if it has one, as instantiation does.
+pub const CONTROL_RESET: &str = "reset";
+
+/// The exit code a wrapped target unwinds with when it executes
+/// `unreachable` (a Rust panic, C's `abort()`, `__builtin_trap()`): 134,
+/// the status the wasmtime CLI exits with on a trap (128 + SIGABRT).
+pub const TRAP_EXIT_CODE: u32 = 134;
+
 /// Whether `name` can name a target: a Rust identifier (ASCII), so that
 /// it spells the same in `import_wasm!`, on the command line and in names.
 pub fn is_valid_target_name(name: &str) -> bool {

@@ -4,9 +4,13 @@
 //! Only the CLI writes and reads it: a first line `wasi-virt/1 merged`, then
 //! one line per import, `<origin>\t<module>\t<name>\n`, with origin
 //! `passthrough`, `guest` or `target:<name>`. Every merged module has it,
-//! with no import lines when the module imports nothing.
+//! with no import lines when the module imports nothing. Then one line per
+//! merged target, `merged-target\t<name>\t<file>\t<unwind>\t<reset>\n`
+//! (`unwind`: `flags`, `exceptions` or `-`; `reset`: `reset` or `-`), which
+//! readers of the import lines skip.
 
 use crate::passes::check_imports::Origin;
+use crate::passes::control::{Strategy, TargetSummary};
 
 /// The section's name.
 pub const SECTION: &str = "wasi-virt.merged";
@@ -34,6 +38,44 @@ pub fn encode(entries: &[Entry]) -> String {
         out.push_str(&format!("{origin}\t{}\t{}\n", e.module, e.name));
     }
     out
+}
+
+/// The lines of the merged targets, appended to [`encode`]'s text.
+pub fn encode_targets(targets: &[TargetSummary]) -> String {
+    let mut out = String::new();
+    for t in targets {
+        out.push_str(&format!(
+            "merged-target\t{}\t{}\t{}\t{}\n",
+            t.name,
+            t.file,
+            t.unwind.map_or("-", Strategy::name),
+            if t.reset { "reset" } else { "-" }
+        ));
+    }
+    out
+}
+
+/// The merged targets the section lists.
+pub fn parse_targets(bytes: &[u8]) -> Vec<TargetSummary> {
+    let text = String::from_utf8_lossy(bytes);
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split('\t').collect();
+            let ["merged-target", name, file, unwind, reset] = fields.as_slice() else {
+                return None;
+            };
+            Some(TargetSummary {
+                name: name.to_string(),
+                file: file.to_string(),
+                unwind: match *unwind {
+                    "flags" => Some(Strategy::Flags),
+                    "exceptions" => Some(Strategy::Exceptions),
+                    _ => None,
+                },
+                reset: *reset == "reset",
+            })
+        })
+        .collect()
 }
 
 /// Reads the section; lines it does not understand are skipped, since the
@@ -81,5 +123,26 @@ mod tests {
             },
         ];
         assert_eq!(parse(encode(&entries).as_bytes()), entries);
+    }
+
+    #[test]
+    fn targets_round_trip_and_do_not_disturb_imports() {
+        let targets = vec![
+            TargetSummary {
+                name: "app".into(),
+                file: "app.wasm".into(),
+                unwind: Some(Strategy::Exceptions),
+                reset: true,
+            },
+            TargetSummary {
+                name: "lib".into(),
+                file: "dir/lib.wasm".into(),
+                unwind: None,
+                reset: false,
+            },
+        ];
+        let text = encode(&[]) + &encode_targets(&targets);
+        assert_eq!(parse_targets(text.as_bytes()), targets);
+        assert_eq!(parse(text.as_bytes()), []);
     }
 }

@@ -2,7 +2,7 @@
 //! which re-exports them: `use wasi_virt::prelude::*;`.
 //!
 //! Every macro is a thin wrapper around a code generator (`import::expand`,
-//! `plug::expand`, `embed::expand`) that works on `proc_macro2` tokens, so
+//! `plug::expand`, `wrap::expand`, `embed::expand`) that works on `proc_macro2` tokens, so
 //! the expansions are unit-tested directly. What the macros emit for the CLI
 //! (export and import names, the manifest) comes from `wasi-virt-abi`, the
 //! same crate the CLI reads it with.
@@ -14,6 +14,7 @@ use wasi_virt_abi::Subsystem;
 mod embed;
 mod import;
 mod plug;
+mod wrap;
 
 fn emit(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
     result.unwrap_or_else(|e| e.to_compile_error()).into()
@@ -34,12 +35,43 @@ fn emit(result: syn::Result<proc_macro2::TokenStream>) -> TokenStream {
 ///   `app::_initialize()`, or those listed), imported from
 ///   `wasi-virt:target/<target>` and turned by the CLI into direct calls;
 ///   only the ones the guest calls become imports;
+/// - `exit_code()`, `reset()` and (when `_start` is listed) `run()`, which
+///   control the target's runs through `wasi-virt:control/<target>` (see
+///   [`wrap_unreachable!`]); an export of one of these names is listed as
+///   `#[link_name = "reset"] fn app_reset();`;
 /// - a `target <name>` manifest record.
 ///
 /// [`Caller`]: https://docs.rs/wasi-virt/latest/wasi_virt/memory/struct.Caller.html
 #[proc_macro]
 pub fn import_wasm(input: TokenStream) -> TokenStream {
     emit(import::expand(input.into()))
+}
+
+/// Keeps the guest in control of a target: the target's `proc_exit` and
+/// traps (`unreachable`: a Rust panic, C's `abort()`) unwind back to the
+/// guest call that entered it instead of stopping the whole module.
+///
+/// ```ignore
+/// import_wasm!(app);
+/// wrap_unreachable!(app);
+///
+/// let code = app::run(); // `_start`, then 0, the proc_exit code, or 134 for a trap
+/// app::reset();          // ready to run again
+/// ```
+///
+/// Every call the guest makes into the target (`_start`, `_initialize`,
+/// any listed export) is an *entry*: it returns normally however the target
+/// ended (with zero values for its results when it unwound), and
+/// `app::exit_code()` then says how it ended. Entries nest: a target that
+/// calls the guest, which calls the target again, unwinds to the innermost
+/// entry. `wasi-virt merge --unwind flags|exceptions` picks how the CLI
+/// rewrites the target (flags run everywhere; exceptions are smaller and
+/// faster where the engine has exception handling).
+///
+/// Expands to one `wrap_unreachable <target>` manifest record per target.
+#[proc_macro]
+pub fn wrap_unreachable(input: TokenStream) -> TokenStream {
+    emit(wrap::expand(input.into()))
 }
 
 macro_rules! plug_macros {

@@ -264,10 +264,13 @@ fn shim(
         .map(|(n, _)| format_ident!("{}_out", n))
         .collect();
     if function.noreturn {
+        // `proc_exit` returns only when the target is unwinding back to the
+        // guest (`wasi_virt::process::exit`): the shim then returns into it.
         return quote! {
             #[unsafe(export_name = #export_name)]
             extern "C" fn #fn_name(#(#param_decls),*) {
-                #callee(&#implementation, #caller, #(#args),*)
+                let _: ::wasi_virt::process::Unwinding =
+                    #callee(&#implementation, #caller, #(#args),*);
             }
         };
     }

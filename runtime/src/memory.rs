@@ -13,10 +13,11 @@ use alloc::vec::Vec;
 
 use crate::types::{Errno, Iovec};
 
-/// The four primitive operations on one memory.
+/// The four primitive operations on one memory, and the one way to stop
+/// the program that owns it.
 ///
-/// `import_wasm!` builds one from the target's bridge imports; [`Bridge::OWN`]
-/// works on the guest's own memory (for `plug_*!(…, self)`).
+/// `import_wasm!` builds one from the target's bridge and control imports;
+/// [`Bridge::OWN`] works on the guest's own memory (for `plug_*!(…, self)`).
 #[derive(Clone, Copy)]
 pub struct Bridge {
     /// Current size in 64 KiB pages.
@@ -30,6 +31,11 @@ pub struct Bridge {
     /// Sets `len` bytes of the memory at `dst` to `value`.
     /// Called only with a range already checked against `size`.
     pub fill: unsafe fn(dst: u32, value: u8, len: u32),
+    /// Asks the memory's program to unwind back to the guest with an exit
+    /// code (the target's `wasi-virt:control/<target>::unwind`, see
+    /// [`crate::process::exit`]); `false` when it cannot, which is always
+    /// the case for the guest's own memory.
+    pub unwind: fn(code: u32) -> bool,
 }
 
 impl Bridge {
@@ -39,6 +45,7 @@ impl Bridge {
         read: own::read,
         write: own::write,
         fill: own::fill,
+        unwind: own::unwind,
     };
 }
 
@@ -69,6 +76,11 @@ mod own {
     pub unsafe fn fill(dst: u32, value: u8, len: u32) {
         // SAFETY: the caller checked `dst..dst+len` against `size()`.
         unsafe { core::ptr::write_bytes(dst as usize as *mut u8, value, len as usize) }
+    }
+
+    /// The guest is not a target: nothing can unwind it.
+    pub fn unwind(_code: u32) -> bool {
+        false
     }
 }
 
@@ -253,6 +265,14 @@ impl Caller {
             memory: Memory::new(bridge),
         }
     }
+
+    /// Asks the caller's program to unwind back to the guest call that
+    /// entered it, with exit code `code`: `true` when it is unwinding (the
+    /// caller must then return to it), `false` when it cannot. See
+    /// [`crate::process::exit`], the one user of this.
+    pub fn unwind(&self, code: u32) -> bool {
+        (self.memory.bridge.unwind)(code)
+    }
 }
 
 #[cfg(test)]
@@ -287,6 +307,9 @@ pub(crate) mod testing {
     unsafe fn fill(dst: u32, value: u8, len: u32) {
         FAKE.with(|m| m.borrow_mut()[dst as usize..(dst + len) as usize].fill(value))
     }
+    fn unwind(_: u32) -> bool {
+        false
+    }
 
     /// A caller whose memory is one thread-local 64 KiB page.
     pub static FAKE_CALLER: Caller = Caller::new(
@@ -296,6 +319,7 @@ pub(crate) mod testing {
             read,
             write,
             fill,
+            unwind,
         },
     );
 }

@@ -16,6 +16,7 @@ use wasmparser::{ExternalKind, TypeRef};
 
 use crate::module::{Module, Signature};
 use crate::passes::check_imports::Origin;
+use crate::passes::control::TargetSummary;
 use crate::provenance;
 
 /// Print a module's imports, exports and wasi-virt manifest.
@@ -56,15 +57,64 @@ pub fn run(opts: Opts) -> Result<()> {
         .custom_sections(provenance::SECTION)
         .map(|s| provenance::parse(&s));
     let imports = describe_imports(&module, merged.as_deref());
+    let targets = module
+        .custom_sections(provenance::SECTION)
+        .map(|s| provenance::parse_targets(&s))
+        .unwrap_or_default();
     let text = if opts.json {
-        json(&module, &imports, manifest.as_ref())
+        let text = json(&module, &imports, manifest.as_ref());
+        // `{…}\n` → `{…,"targets":[…]}\n`
+        let body = text.trim_end().trim_end_matches('}');
+        format!("{body},\"targets\":{}}}\n", targets_json(&targets))
     } else {
-        text(&module, &imports, manifest.as_ref(), merged.is_some())
+        text(&module, &imports, manifest.as_ref(), merged.is_some()) + &targets_text(&targets)
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+/// The targets a merged module holds, and how the guest controls each.
+fn targets_text(targets: &[TargetSummary]) -> String {
+    let mut out = String::new();
+    if targets.is_empty() {
+        return out;
+    }
+    let _ = writeln!(out, "targets ({}):", targets.len());
+    for t in targets {
+        let mut how = Vec::new();
+        if let Some(strategy) = t.unwind {
+            how.push(format!("wrap_unreachable, --unwind {}", strategy.name()));
+        }
+        if t.reset {
+            how.push("reset".to_string());
+        }
+        let how = if how.is_empty() {
+            String::new()
+        } else {
+            format!("  [{}]", how.join("; "))
+        };
+        let _ = writeln!(out, "  {} from {}{how}", t.name, t.file);
+    }
+    out
+}
+
+fn targets_json(targets: &[TargetSummary]) -> String {
+    let items: Vec<String> = targets
+        .iter()
+        .map(|t| {
+            format!(
+                "{{\"name\":{},\"file\":{},\"unwind\":{},\"reset\":{}}}",
+                json_string(&t.name),
+                json_string(&t.file),
+                t.unwind
+                    .map_or("null".to_string(), |s| json_string(s.name())),
+                t.reset
+            )
+        })
+        .collect();
+    format!("[{}]", items.join(","))
 }
 
 fn describe_imports(m: &Module, merged: Option<&[provenance::Entry]>) -> Vec<ImportLine> {
@@ -388,6 +438,32 @@ mod tests {
             out.lines()
                 .skip(1)
                 .all(|l| l.starts_with("             ") && !l.starts_with("              "))
+        );
+    }
+
+    #[test]
+    fn merged_targets_say_how_the_guest_controls_them() {
+        let targets = [
+            TargetSummary {
+                name: "app".into(),
+                file: "app.wasm".into(),
+                unwind: Some(crate::passes::control::Strategy::Flags),
+                reset: true,
+            },
+            TargetSummary {
+                name: "lib".into(),
+                file: "lib.wasm".into(),
+                unwind: None,
+                reset: false,
+            },
+        ];
+        assert_eq!(
+            targets_text(&targets),
+            "targets (2):\n  app from app.wasm  [wrap_unreachable, --unwind flags; reset]\n  lib from lib.wasm\n"
+        );
+        assert_eq!(
+            targets_json(&targets[1..]),
+            r#"[{"name":"lib","file":"lib.wasm","unwind":null,"reset":false}]"#
         );
     }
 

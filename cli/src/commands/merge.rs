@@ -14,6 +14,7 @@ use anyhow::{Context, Result, bail};
 
 use crate::module::Module;
 use crate::passes::bind_targets::{self, TargetArg};
+use crate::passes::control::{self, Strategy};
 use crate::passes::{self, Target, read_manifest};
 
 /// Merge a guest and its target programs into one module that imports no WASI.
@@ -33,6 +34,12 @@ pub struct Opts {
     /// Print sizes and the time taken.
     #[arg(short, long)]
     verbose: bool,
+    /// How targets under `wrap_unreachable!` unwind back to the guest:
+    /// `flags` (a flag checked after calls that can unwind; runs on every
+    /// engine) or `exceptions` (a wasm exception; smaller and faster, needs
+    /// an engine with exception handling).
+    #[arg(long, value_enum, value_name = "STRATEGY", default_value_t = Strategy::Flags)]
+    unwind: Strategy,
 }
 
 /// Runs the merge.
@@ -65,7 +72,11 @@ pub fn run(opts: Opts) -> Result<()> {
         .collect::<Result<_>>()?;
     let read_done = started.elapsed();
 
-    let (bytes, timings) = passes::merge(&guest, &manifest, &targets)?;
+    let options = control::Options {
+        unwind: opts.unwind,
+    };
+    let (bytes, timings) =
+        passes::merge_controlled(&guest, &manifest, &targets, Default::default(), &options)?;
     let merged = started.elapsed();
     debug_assert!(merged >= read_done);
     write_atomically(&opts.output, &bytes)?;

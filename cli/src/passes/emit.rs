@@ -98,6 +98,9 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
     if let Some((_, ty)) = plan.start.wrapper {
         functions.function(ty);
     }
+    for (ty, _) in &plan.control.funcs {
+        functions.function(*ty);
+    }
     out.section(&functions);
 
     let mut tables = TableSection::new();
@@ -121,11 +124,65 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
         if let Some(s) = &m.global_section {
             r.parse_global_section(&mut globals, s.clone()).map_err(e)?;
         }
-        if let Some(s) = &m.element_section {
-            r.parse_element_section(&mut elements, s.clone())
-                .map_err(e)?;
+        if mi + 1 == modules.len() {
+            // After every input's: what the run control pass adds.
+            for g in &plan.control.globals {
+                let (val_type, init) = if g.i64 {
+                    (
+                        wasm_encoder::ValType::I64,
+                        wasm_encoder::ConstExpr::i64_const(g.init),
+                    )
+                } else {
+                    (
+                        wasm_encoder::ValType::I32,
+                        wasm_encoder::ConstExpr::i32_const(g.init as i32),
+                    )
+                };
+                let ty = wasm_encoder::GlobalType {
+                    val_type,
+                    mutable: true,
+                    shared: false,
+                };
+                globals.global(ty, &init);
+            }
+            for ty in &plan.control.tags {
+                tags.tag(wasm_encoder::TagType {
+                    kind: wasm_encoder::TagKind::Exception,
+                    func_type_idx: *ty,
+                });
+            }
+        }
+        let passive = plan.control.passive(mi);
+        match &m.element_section {
+            // A target that can be reset keeps its segments to apply them
+            // again: its active ones become passive (see `reset`).
+            Some(s) if passive => {
+                for element in s.clone() {
+                    let element = element.map_err(|err| e(err.into()))?;
+                    let kind = match element.kind {
+                        wasmparser::ElementKind::Active { .. } => wasmparser::ElementKind::Passive,
+                        kind => kind,
+                    };
+                    r.parse_element(&mut elements, wasmparser::Element { kind, ..element })
+                        .map_err(e)?;
+                }
+            }
+            Some(s) => r
+                .parse_element_section(&mut elements, s.clone())
+                .map_err(e)?,
+            None => {}
         }
         match &m.data_section {
+            Some(s) if passive => {
+                for segment in s.clone() {
+                    let segment = segment.map_err(|err| e(err.into()))?;
+                    let segment = wasmparser::Data {
+                        kind: wasmparser::DataKind::Passive,
+                        ..segment
+                    };
+                    r.parse_data(&mut data, segment).map_err(e)?;
+                }
+            }
             // Data is most of a large target's bytes besides code: with
             // nothing to remap, each segment is copied as it is encoded.
             Some(s) if plan.identity[mi] => {
@@ -186,12 +243,12 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
         r.function_index(func).map_err(|e| at(modules[mi], e))
     };
     match (&plan.start.calls[..], plan.start.wrapper) {
-        ([], _) => {}
         (_, Some((wrapper, _))) => {
             out.section(&StartSection {
                 function_index: wrapper,
             });
         }
+        ([], None) => {}
         ([only], None) => {
             out.section(&StartSection {
                 function_index: start_call(only)?,
@@ -208,7 +265,10 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
         data.passive(pack.config.iter().copied());
         data.passive(pack.blob.iter().copied());
     }
-    if modules.iter().any(|m| m.has_data_count) || plan.pack.is_some() {
+    if modules.iter().any(|m| m.has_data_count)
+        || plan.pack.is_some()
+        || plan.control.passive.contains(&true)
+    {
         out.section(&DataCountSection { count: data.len() });
     }
 
@@ -228,6 +288,9 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
     let mut generated = bridges;
     if plan.start.wrapper.is_some() {
         let mut f = Function::new([]);
+        for &first in &plan.start.first {
+            f.instruction(&Instruction::Call(first));
+        }
         for call in &plan.start.calls {
             f.instruction(&Instruction::Call(start_call(call)?));
         }
@@ -264,7 +327,7 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
     }
     // Always written, even empty: it is how `inspect` knows the module was
     // merged, and so that "imports: none" is the merge's promise kept.
-    let text = provenance::encode(&entries);
+    let text = provenance::encode(&entries) + &provenance::encode_targets(&plan.control.targets);
     out.section(&CustomSection {
         name: provenance::SECTION.into(),
         data: text.as_bytes().into(),
@@ -285,12 +348,12 @@ fn encode_code(
         .iter()
         .enumerate()
         .flat_map(|(mi, m)| {
-            let raw = plan.identity[mi];
+            let identity = plan.identity[mi];
             m.bodies.iter().enumerate().map(move |(i, body)| Work {
                 module: mi,
                 index: i as u32,
                 body,
-                raw,
+                raw: identity && !plan.control.changes(mi, i as u32),
             })
         })
         .collect();
@@ -321,7 +384,7 @@ fn encode_code(
                 .collect()
         })
     };
-    let count = (before.len() + work.len() + after.len()) as u32;
+    let count = (before.len() + work.len() + after.len() + plan.control.funcs.len()) as u32;
     let size: usize = work.iter().map(|w| body_len(w.body) + 5).sum();
     let mut code = Vec::with_capacity(size + size / 8 + 16);
     count.encode(&mut code);
@@ -333,6 +396,9 @@ fn encode_code(
     }
     for f in after {
         f.encode(&mut code);
+    }
+    for (_, body) in &plan.control.funcs {
+        code.extend_from_slice(body);
     }
     Ok(code)
 }
@@ -395,8 +461,13 @@ fn encode_bodies(plan: &Plan, modules: &[&Module], items: &[Work]) -> Result<Vec
         let remap = Remap {
             map: &plan.maps[w.module],
         };
-        patch_body(remap, w.body, &mut out, &mut scratch)
-            .map_err(|e| in_function(m, m.func_imports + w.index, e))?;
+        match plan.control.rewrite(w.module) {
+            Some(rewrite) if plan.control.changes(w.module, w.index) => {
+                super::wrap_unreachable::rewrite_body(rewrite, remap, m, w.index, w.body, &mut out)
+            }
+            _ => patch_body(remap, w.body, &mut out, &mut scratch),
+        }
+        .map_err(|e| in_function(m, m.func_imports + w.index, e))?;
     }
     Ok(out)
 }
@@ -477,9 +548,11 @@ fn encode_body(
 }
 
 /// A [`Remap`] that notes whether any index it mapped changed.
-struct Probe<'p> {
-    remap: Remap<'p>,
-    changed: bool,
+pub(crate) struct Probe<'p> {
+    /// The map.
+    pub(crate) remap: Remap<'p>,
+    /// Whether an index changed since this was last set to `false`.
+    pub(crate) changed: bool,
 }
 
 macro_rules! probe {

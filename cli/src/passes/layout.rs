@@ -121,6 +121,10 @@ pub struct Start {
     /// When several inputs have one: the generated function that calls
     /// them in order, as (function index, type index).
     pub wrapper: Option<(u32, u32)>,
+    /// Generated functions the wrapper calls before any input's start
+    /// function (the `init` of targets that can be reset; see
+    /// [`control`](super::control)), as output indices.
+    pub first: Vec<u32>,
 }
 
 /// Everything the encoder needs to know about the output's shape.
@@ -151,6 +155,9 @@ pub struct Plan {
     /// Exports of the first target the output re-exports, as
     /// `(output name, target export name)` (`pack`: a reactor's API).
     pub target_exports: Vec<(String, String)>,
+    /// What the run control pass adds (unwinding, reset), filled in after
+    /// the rest of the plan by [`control`](super::control).
+    pub control: super::control::Control,
 }
 
 impl Plan {
@@ -332,6 +339,7 @@ pub fn run(modules: &[&Module], roles: &[Vec<Role>]) -> Plan {
             .filter_map(|(mi, m)| Some((mi, m.start?)))
             .collect(),
         wrapper: None,
+        first: Vec::new(),
     };
     if start.calls.len() > 1 {
         start.wrapper = Some((next.funcs, types));

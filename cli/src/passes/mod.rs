@@ -18,6 +18,9 @@
 //!    the target's export).
 //! 6. [`bridge_memories`]: the bodies of the generated bridge functions, one
 //!    `memory.copy`/`memory.fill`/`memory.size` each.
+//! 6c. [`control`]: run control: the entries, unwinding and reset of the
+//!    targets (`wrap_unreachable!`, `app::reset()`), with the code rewrite
+//!    of [`wrap_unreachable`] and the functions of [`reset`].
 //! 7. [`emit`]: one streaming pass over all inputs: a target that kept its
 //!    indices is copied byte for byte, the rest is patched through the maps.
 //! 8. [`validate`]: the output must validate, or nothing is written.
@@ -25,12 +28,15 @@
 pub mod bind_targets;
 pub mod bridge_memories;
 pub mod check_imports;
+pub mod control;
 pub mod emit;
 pub mod generated;
 pub mod layout;
 pub mod read_manifest;
+pub mod reset;
 pub mod rewire_imports;
 pub mod validate;
+pub mod wrap_unreachable;
 
 #[cfg(test)]
 pub(crate) mod fixtures;
@@ -60,6 +66,9 @@ pub struct Timings {
 /// Runs passes 3 to 8 on a guest whose manifest is read and whose targets are
 /// bound and parsed; returns the bytes of a validated output, and how long
 /// the expensive parts took.
+// The commands call `merge_with`/`merge_controlled`; this is the plain form
+// the passes' tests use.
+#[cfg_attr(not(test), allow(dead_code))]
 pub fn merge(
     guest: &Module,
     manifest: &Manifest,
@@ -89,6 +98,23 @@ pub fn merge_with(
     targets: &[Target],
     extras: Extras,
 ) -> Result<(Vec<u8>, Timings)> {
+    merge_controlled(
+        guest,
+        manifest,
+        targets,
+        extras,
+        &control::Options::default(),
+    )
+}
+
+/// [`merge_with`], with the choices of run control (`merge --unwind`).
+pub fn merge_controlled(
+    guest: &Module,
+    manifest: &Manifest,
+    targets: &[Target],
+    extras: Extras,
+    options: &control::Options,
+) -> Result<(Vec<u8>, Timings)> {
     let started = std::time::Instant::now();
     let roles = check_imports::run(manifest, guest, targets, &extras.stubs)?;
     let uses_pack = roles
@@ -111,6 +137,7 @@ pub fn merge_with(
     rewire_imports::run(&mut plan, &modules, &roles)?;
     let mut generated = bridge_memories::run(&plan);
     generated.extend(generated::run(&plan));
+    control::run(&mut plan, &modules, &roles, targets, manifest, options)?;
     let bytes = emit::run(&plan, &modules, generated)?;
     let encoded = std::time::Instant::now();
     validate::run(&bytes, &modules)?;

@@ -38,7 +38,10 @@ pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<
             let (to_module, export) = match &roles[mi][position] {
                 Role::Plug { target, function } => (guest, names::plug_export(target, function)),
                 Role::TargetExport { target, export } => (*target, export.clone()),
-                Role::Keep { .. } | Role::Bridge { .. } | Role::Generated(_) => continue,
+                Role::Keep { .. }
+                | Role::Bridge { .. }
+                | Role::Generated(_)
+                | Role::Control { .. } => continue,
             };
             let to_func = modules[to_module].exported_func(&export).ok_or_else(|| {
                 anyhow!(

@@ -127,6 +127,11 @@ impl FdTable {
         Ok(handle)
     }
 
+    /// Every open handle, the table gone (a caller being reset).
+    pub(crate) fn into_handles(self) -> impl Iterator<Item = Handle> {
+        self.used.into_values()
+    }
+
     /// Moves `from` to `to`, both open (`EBADF` otherwise), and returns the
     /// handle that was at `to` (now closed). `from == to` changes nothing.
     pub(crate) fn renumber(&mut self, from: Fd, to: Fd) -> Result<Option<Handle>, Errno> {

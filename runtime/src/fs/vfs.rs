@@ -151,6 +151,20 @@ impl Vfs {
         *self.state.borrow_mut() = None;
     }
 
+    /// Closes every fd of `caller` (a target being reset with
+    /// `app::reset()`): its next call finds a fresh fd table, stdio and the
+    /// preopens, as at its first call. The tree, and every other caller's
+    /// fds, stay as they are.
+    pub fn reset_fds(&self, caller: &Caller) {
+        let mut state = self.state.borrow_mut();
+        let Some(state) = state.as_mut() else { return };
+        if let Some(table) = state.tables.remove(caller.name) {
+            for ino in table.into_handles().filter_map(|h| h.ino()) {
+                state.tree.closed(ino);
+            }
+        }
+    }
+
     /// Writes `bytes` to the file at guest path `path` (e.g. `/data/in.txt`),
     /// creating it if needed; its directory must exist. Works on read-only
     /// preopens too: those refuse changes from programs, not from the host.
