@@ -278,8 +278,9 @@ fn shim(
         #[unsafe(export_name = #export_name)]
         extern "C" fn #fn_name(#(#param_decls,)* #(#outs: i32),*) -> i32 {
             let caller: &::wasi_virt::Caller = #caller;
-            let result = #callee(&#implementation, caller, #(#args),*);
-            ::wasi_virt::outputs::finish(caller, result, &[#(#outs as u32),*])
+            ::wasi_virt::outputs::call(caller, &[#(#outs as u32),*], || {
+                #callee(&#implementation, caller, #(#args),*)
+            })
         }
     }
 }
