@@ -82,9 +82,10 @@ pub fn exit(caller: &Caller, code: u32) -> Unwinding {
     abort()
 }
 
-/// The built-in: `proc_exit` is [`exit`]. `proc_raise` answers `ENOSYS`:
-/// preview1 deprecates it, and a virtual program has no signal handlers to
-/// run.
+/// The built-in: `proc_exit` is [`exit`]. `proc_raise` answers `ENOTSUP`
+/// and does nothing else: preview1 deprecates it, a virtual program has no
+/// signal handlers to run, and `ENOTSUP` is what wasmtime's host WASI
+/// answers, so a program sees the same under both.
 pub struct Exit;
 
 impl Process for Exit {
@@ -93,7 +94,7 @@ impl Process for Exit {
     }
 
     fn proc_raise(&self, _: &Caller, _sig: u32) -> Result<(), Errno> {
-        Err(Errno::Nosys)
+        Err(Errno::Notsup)
     }
 }
 
