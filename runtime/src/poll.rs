@@ -3,9 +3,11 @@
 use alloc::vec::Vec;
 
 use crate::clock::Clock;
+use crate::fs::Fs;
 use crate::memory::Caller;
 use crate::types::{
-    Clockid, Errno, Event, Eventtype, Subscription, SubscriptionKind, subclockflags,
+    Clockid, Errno, Event, Eventtype, Fd, Filetype, Subscription, SubscriptionKind, eventrwflags,
+    subclockflags,
 };
 
 /// Waiting for events (`plug_poll!`).
@@ -26,14 +28,55 @@ pub trait Poll {
 /// always ready, so fd subscriptions fire at once; when only clocks are
 /// subscribed, time jumps to the earliest deadline (through
 /// [`Clock::advance_to`]) so a sleep finishes without waiting.
+///
+/// With [`VirtualPoll::with_fs`], fd subscriptions are checked against the
+/// caller's fds and answered as wasmtime's host WASI answers them: an fd
+/// that is not open, or a directory, fails the whole call with `EBADF`;
+/// a ready event reports `nbytes` 1 (at least one byte can move), and a
+/// read at or past the end of a regular file also `FD_READWRITE_HANGUP`.
+/// Without it, every fd is taken as ready.
 pub struct VirtualPoll<C: Clock + 'static> {
     clock: &'static C,
+    fs: Option<&'static (dyn Fs + Sync)>,
 }
 
 impl<C: Clock + 'static> VirtualPoll<C> {
     /// A poller that reads and advances `clock`.
     pub const fn new(clock: &'static C) -> VirtualPoll<C> {
-        VirtualPoll { clock }
+        VirtualPoll { clock, fs: None }
+    }
+
+    /// Checks fd subscriptions against `fs` (the filesystem plugged for the
+    /// same callers).
+    pub const fn with_fs(self, fs: &'static (dyn Fs + Sync)) -> VirtualPoll<C> {
+        VirtualPoll {
+            clock: self.clock,
+            fs: Some(fs),
+        }
+    }
+
+    /// The `(nbytes, flags)` of a ready fd event, or the error of the call.
+    fn fd_event(&self, caller: &Caller, fd: Fd, read: bool) -> Result<(u64, u16), Errno> {
+        let Some(fs) = self.fs else {
+            return Ok((1, 0));
+        };
+        let stat = fs.fd_fdstat_get(caller, fd)?;
+        match stat.fs_filetype {
+            Filetype::Directory => Err(Errno::Badf),
+            Filetype::RegularFile if read => {
+                let at_end = match (fs.fd_tell(caller, fd), fs.fd_filestat_get(caller, fd)) {
+                    (Ok(pos), Ok(stat)) => pos >= stat.size,
+                    _ => false,
+                };
+                let flags = if at_end {
+                    eventrwflags::FD_READWRITE_HANGUP
+                } else {
+                    0
+                };
+                Ok((1, flags))
+            }
+            _ => Ok((1, 0)),
+        }
     }
 }
 
@@ -73,11 +116,19 @@ impl<C: Clock + Sync + 'static> Poll for VirtualPoll<C> {
         let mut deadlines = Vec::new();
         for s in &subs {
             match s.kind {
-                SubscriptionKind::FdRead(_) => {
-                    fired.push(event(s, Eventtype::FdRead, Errno::Success))
-                }
-                SubscriptionKind::FdWrite(_) => {
-                    fired.push(event(s, Eventtype::FdWrite, Errno::Success))
+                SubscriptionKind::FdRead(fd) | SubscriptionKind::FdWrite(fd) => {
+                    let read = matches!(s.kind, SubscriptionKind::FdRead(_));
+                    let (nbytes, flags) = self.fd_event(caller, fd, read)?;
+                    let kind = if read {
+                        Eventtype::FdRead
+                    } else {
+                        Eventtype::FdWrite
+                    };
+                    fired.push(Event {
+                        nbytes,
+                        flags,
+                        ..event(s, kind, Errno::Success)
+                    });
                 }
                 SubscriptionKind::Clock {
                     id, timeout, flags, ..

@@ -195,6 +195,7 @@ pub trait Fs {
 }
 
 pub mod blob;
+pub mod dump;
 mod embedded;
 mod fd_ops;
 mod fd_table;

@@ -59,7 +59,7 @@ impl Ctx<'_> {
     ///   (`rights::REGULAR_FILE` or `rights::DIRECTORY`); no error for the rest.
     /// - `fd` a regular file: `ENOTDIR`; stdio: `EBADF` (as wasmtime).
     /// - `DIRECTORY` with `CREAT`, `EXCL` or `TRUNC`: `EINVAL` (as wasmtime).
-    /// - A directory opened with `FD_WRITE` or `TRUNC`: `EISDIR`; a last
+    /// - A directory opened with `FD_WRITE`, `TRUNC` or `CREAT`: `EISDIR`; a last
     ///   symlink not followed: `ELOOP`; `CREAT` with a trailing `/`: `EISDIR`
     ///   (all as Linux).
     /// - `fdflags` are all accepted: `APPEND` and `NONBLOCK` as usual, the
@@ -107,7 +107,8 @@ impl Ctx<'_> {
                 return Err(Errno::Exist);
             }
             Target::Entry { ino, .. } | Target::Dir(ino) => {
-                self.open_existing(ino, has(oflags::DIRECTORY), has(oflags::TRUNC), req.base)?;
+                let flags = (has(oflags::DIRECTORY), has(oflags::TRUNC), has(oflags::CREAT));
+                self.open_existing(ino, flags, req.base)?;
                 ino
             }
         };
@@ -130,19 +131,22 @@ impl Ctx<'_> {
         Ok(new_fd)
     }
 
-    /// The checks (and `TRUNC`) of opening an existing `ino`.
+    /// The checks (and `TRUNC`) of opening an existing `ino`, given the
+    /// `DIRECTORY`, `TRUNC` and `CREAT` oflags. A directory asked for
+    /// `FD_WRITE` or `TRUNC`, or (without `DIRECTORY`) with `CREAT`, is
+    /// `EISDIR`, as `open(2)` and wasmtime answer.
     fn open_existing(
         &mut self,
         ino: Ino,
-        directory: bool,
-        trunc: bool,
+        (directory, trunc, creat): (bool, bool, bool),
         base: u64,
     ) -> Result<(), Errno> {
         if self.tree.symlink(ino).is_some() {
             return Err(Errno::Loop);
         }
         if self.tree.is_dir(ino) {
-            return if trunc || base & rights::FD_WRITE != 0 {
+            let writes = base & rights::FD_WRITE != 0 || (creat && !directory);
+            return if trunc || writes {
                 Err(Errno::Isdir)
             } else {
                 Ok(())

@@ -222,6 +222,24 @@ impl Vfs {
         names.unwrap_or_default()
     }
 
+    /// `filestat` of the entry at guest path `path`, its last symlink not
+    /// followed (as `lstat`).
+    pub fn lstat(&self, path: &str) -> Result<Filestat, Errno> {
+        self.with_guest_path(path, |tree, root, rel, _| {
+            let ino = path::resolve(tree, root, rel, Follow::Never)?.existing()?;
+            Ok(tree.stat(ino))
+        })
+    }
+
+    /// The target of the symlink at guest path `path` (`EINVAL` if it is
+    /// not one).
+    pub fn read_link(&self, path: &str) -> Result<String, Errno> {
+        self.with_guest_path(path, |tree, root, rel, _| {
+            let ino = path::resolve(tree, root, rel, Follow::Never)?.existing()?;
+            tree.symlink(ino).map(str::to_string).ok_or(Errno::Inval)
+        })
+    }
+
     /// The current time for timestamps.
     fn now(&self, caller: &Caller) -> Timestamp {
         let realtime = crate::types::Clockid::Realtime as u32;
