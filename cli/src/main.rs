@@ -7,6 +7,7 @@
 
 mod commands;
 mod module;
+mod pack;
 mod passes;
 mod provenance;
 
@@ -28,6 +29,9 @@ struct Cli {
 enum Command {
     /// Merge a guest and its target programs into one module.
     Merge(commands::merge::Opts),
+    /// Virtualize a program with the built-in guest: folders, args, env,
+    /// stdio, clock and random chosen on the command line.
+    Pack(commands::pack::Opts),
     /// Print a module's imports, exports and wasi-virt manifest.
     Inspect(commands::inspect::Opts),
 }
@@ -53,6 +57,7 @@ fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Merge(opts) => commands::merge::run(opts),
+        Command::Pack(opts) => commands::pack::run(opts),
         Command::Inspect(opts) => commands::inspect::run(opts),
     };
     match result {

@@ -56,7 +56,13 @@ pub fn run(opts: Opts) -> Result<()> {
     let merged = module
         .custom_sections(provenance::SECTION)
         .map(|s| provenance::parse(&s));
-    let imports = describe_imports(&module, merged.as_deref());
+    let mut imports = describe_imports(&module, merged.as_deref());
+    let packed = module
+        .custom_sections(wasi_virt_abi::pack::SECTION)
+        .map(|s| crate::pack::parse_record(&s));
+    if let Some(packed) = &packed {
+        explain_packed(&mut imports, packed);
+    }
     let targets = module
         .custom_sections(provenance::SECTION)
         .map(|s| provenance::parse_targets(&s))
@@ -67,12 +73,52 @@ pub fn run(opts: Opts) -> Result<()> {
         let body = text.trim_end().trim_end_matches('}');
         format!("{body},\"targets\":{}}}\n", targets_json(&targets))
     } else {
-        text(&module, &imports, manifest.as_ref(), merged.is_some()) + &targets_text(&targets)
+        text(&module, &imports, manifest.as_ref(), merged.is_some())
+            + &targets_text(&targets)
+            + &packed.as_deref().map(packed_text).unwrap_or_default()
     };
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;
     out.flush()?;
     Ok(())
+}
+
+/// A packed output says which option keeps each host import.
+fn explain_packed(imports: &mut [ImportLine], packed: &[crate::pack::Recorded]) {
+    for import in imports {
+        let why = packed.iter().find_map(|r| match r {
+            crate::pack::Recorded::Keep { module, name, why }
+                if *module == import.module && *name == import.name =>
+            {
+                Some(why)
+            }
+            _ => None,
+        });
+        if let Some(why) = why {
+            import.reason = Some(format!("host passthrough: {why}"));
+        }
+    }
+}
+
+/// What `pack` mounted and stubbed.
+fn packed_text(packed: &[crate::pack::Recorded]) -> String {
+    use crate::pack::Recorded;
+    let mut out = String::from("packed by wasi-virt pack:\n");
+    for r in packed {
+        match r {
+            Recorded::Dir { path, summary } => {
+                let _ = writeln!(out, "  folder {path} <- {summary}");
+            }
+            Recorded::Stub { module } => {
+                let _ = writeln!(
+                    out,
+                    "  imports from {module}: stubbed (they trap if called; --stub-imports {module})"
+                );
+            }
+            Recorded::Keep { .. } => {}
+        }
+    }
+    out
 }
 
 /// The targets a merged module holds, and how the guest controls each.

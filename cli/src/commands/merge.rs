@@ -105,11 +105,11 @@ pub fn run(opts: Opts) -> Result<()> {
     Ok(())
 }
 
-fn read(path: &Path) -> Result<Vec<u8>> {
+pub(crate) fn read(path: &Path) -> Result<Vec<u8>> {
     fs::read(path).with_context(|| format!("{}: cannot read the file", path.display()))
 }
 
-fn time(d: std::time::Duration) -> String {
+pub(crate) fn time(d: std::time::Duration) -> String {
     if d.as_secs_f64() < 1.0 {
         format!("{:.2} ms", d.as_secs_f64() * 1e3)
     } else {
@@ -117,7 +117,7 @@ fn time(d: std::time::Duration) -> String {
     }
 }
 
-fn size(bytes: usize) -> String {
+pub(crate) fn size(bytes: usize) -> String {
     match bytes {
         b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
         b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / (1 << 10) as f64),
@@ -127,7 +127,7 @@ fn size(bytes: usize) -> String {
 
 /// Refuses an output that is one of the inputs (even through another
 /// spelling of its path) or a folder.
-fn check_output(output: &Path, inputs: &[&Path]) -> Result<()> {
+pub(crate) fn check_output(output: &Path, inputs: &[&Path]) -> Result<()> {
     let resolved = resolve(output);
     for input in inputs {
         if let (Some(out), Ok(input_path)) = (&resolved, input.canonicalize())
@@ -160,7 +160,7 @@ fn resolve(output: &Path) -> Option<PathBuf> {
 
 /// Writes `bytes` to a temporary file in `output`'s folder, then renames it
 /// over `output`: readers never see a half-written module.
-fn write_atomically(output: &Path, bytes: &[u8]) -> Result<()> {
+pub(crate) fn write_atomically(output: &Path, bytes: &[u8]) -> Result<()> {
     let dir = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
