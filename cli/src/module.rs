@@ -7,8 +7,8 @@ use std::fmt;
 use anyhow::{Context, Result, bail};
 use wasmparser::{
     CompositeInnerType, CustomSectionReader, DataSectionReader, ElementSectionReader, Encoding,
-    Export, FuncType, FunctionBody, GlobalSectionReader, Import, MemoryType, Parser, Payload,
-    TableSectionReader, TagSectionReader, TypeRef, TypeSectionReader, ValType,
+    Export, ExternalKind, FuncType, FunctionBody, GlobalSectionReader, Import, MemoryType, Parser,
+    Payload, TableSectionReader, TagSectionReader, TypeRef, TypeSectionReader, ValType,
 };
 
 /// The magic number every WebAssembly binary starts with.
@@ -227,8 +227,18 @@ fn parse_sections<'a>(name: &str, bytes: &'a [u8]) -> Result<Module<'a>> {
                 m.global_section = Some(reader);
             }
             Payload::ExportSection(reader) => {
-                for export in reader {
-                    m.exports.push(export?);
+                // The target's exports are not part of the output, so the
+                // output's validation would not see a clash among them.
+                let mut names = std::collections::HashSet::new();
+                for export in reader.into_iter_with_offsets() {
+                    let (offset, export) = export?;
+                    if !names.insert(export.name) {
+                        bail!(
+                            "duplicate export name `{}` (at offset {offset:#x})",
+                            export.name
+                        );
+                    }
+                    m.exports.push(export);
                 }
             }
             Payload::StartSection { func, .. } => m.start = Some(func),
@@ -267,7 +277,42 @@ fn parse_sections<'a>(name: &str, bytes: &'a [u8]) -> Result<Module<'a>> {
             m.bodies.len()
         );
     }
+    check_indices(&m)?;
     Ok(m)
+}
+
+/// Every export and the start function must name something the module has:
+/// the merge follows them (a guest's `import_wasm!` import lands on the
+/// target's export), and an index past the end would be blamed on the wrong
+/// file, or not noticed, since a target's exports are not in the output.
+fn check_indices(m: &Module) -> Result<()> {
+    let plural = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    for export in &m.exports {
+        let (what, count) = match export.kind {
+            ExternalKind::Func | ExternalKind::FuncExact => ("function", m.func_types.len()),
+            ExternalKind::Table => ("table", (m.tables.imported + m.tables.defined) as usize),
+            ExternalKind::Memory => ("memory", m.memory_imports as usize + m.memories.len()),
+            ExternalKind::Global => ("global", (m.globals.imported + m.globals.defined) as usize),
+            ExternalKind::Tag => ("tag", (m.tags.imported + m.tags.defined) as usize),
+        };
+        if export.index as usize >= count {
+            bail!(
+                "export `{}` is {what} {}, but the module has {}",
+                export.name,
+                export.index,
+                plural(count as u64, what)
+            );
+        }
+    }
+    if let Some(start) = m.start
+        && start as usize >= m.func_types.len()
+    {
+        bail!(
+            "the start function is function {start}, but the module has {}",
+            plural(m.func_types.len() as u64, "function")
+        );
+    }
+    Ok(())
 }
 
 /// A core function signature written as WAT spells it, e.g.
@@ -342,6 +387,43 @@ mod tests {
         let text = format!("{err:#}");
         assert!(text.starts_with("t.wasm: cannot read the module"), "{text}");
         assert!(text.contains("offset"), "{text}");
+    }
+
+    #[test]
+    fn duplicate_export_names_are_refused() {
+        let bytes =
+            wat::parse_str(r#"(module (func) (export "f" (func 0)) (export "f" (func 0)))"#)
+                .unwrap();
+        let err = Module::parse("t.wasm", &bytes).err().unwrap();
+        let text = format!("{err:#}");
+        assert!(
+            text.starts_with(
+                "t.wasm: cannot read the module: duplicate export name `f` (at offset"
+            ),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn an_export_or_start_past_the_end_is_refused() {
+        let bytes = wat::parse_str(r#"(module (func) (export "_start" (func 9)))"#).unwrap();
+        let err = Module::parse("t.wasm", &bytes).err().unwrap();
+        assert_eq!(
+            format!("{err:#}"),
+            "t.wasm: cannot read the module: export `_start` is function 9, but the module has 1 function"
+        );
+        let bytes = wat::parse_str(r#"(module (memory 1) (export "m" (memory 1)))"#).unwrap();
+        let err = format!("{:#}", Module::parse("t.wasm", &bytes).err().unwrap());
+        assert!(
+            err.ends_with("export `m` is memory 1, but the module has 1 memory"),
+            "{err}"
+        );
+        let bytes = wat::parse_str("(module (start 3))").unwrap();
+        let err = format!("{:#}", Module::parse("t.wasm", &bytes).err().unwrap());
+        assert!(
+            err.ends_with("the start function is function 3, but the module has 0 functions"),
+            "{err}"
+        );
     }
 
     #[test]
