@@ -133,7 +133,8 @@ impl<C: Clock + Sync + 'static> Poll for VirtualPoll<C> {
                 SubscriptionKind::Clock {
                     id, timeout, flags, ..
                 } => match Clockid::from_raw(id) {
-                    Err(e) => fired.push(event(s, Eventtype::Clock, e)),
+                    // An unknown clock fails the whole call, as wasmtime.
+                    Err(e) => return Err(e),
                     Ok(clock) => {
                         let now = self.clock.clock_time_get(caller, id, 0)?;
                         let deadline = if flags & subclockflags::SUBSCRIPTION_CLOCK_ABSTIME != 0 {

@@ -25,6 +25,7 @@
 #![deny(missing_docs)]
 
 mod build;
+pub mod conformance;
 mod outcome;
 mod run_node;
 mod run_wasmi;

@@ -144,8 +144,9 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// `fd_filestat_set_times` on a file or directory (stdio is `EBADF`, as
-    /// wasmtime).
+    /// `fd_filestat_set_times` on a regular file; a directory or stdio is
+    /// `EBADF`, as wasmtime answers (a directory's times are set by path,
+    /// with `path_filestat_set_times`).
     pub(crate) fn fd_filestat_set_times(
         &mut self,
         fd: Fd,
@@ -154,9 +155,8 @@ impl Ctx<'_> {
         flags: u32,
     ) -> Result<(), Errno> {
         new_times(atim, mtim, flags, 0)?;
+        let ino = self.file_fd(fd, rights::FD_FILESTAT_SET_TIMES)?;
         let handle = self.fds.get(fd)?;
-        let ino = handle.ino().ok_or(Errno::Badf)?;
-        handle.check(rights::FD_FILESTAT_SET_TIMES)?;
         writable(handle.read_only)?;
         self.set_times(ino, atim, mtim, flags)
     }
