@@ -11,6 +11,7 @@ pub mod manifest;
 pub mod names;
 pub mod pack;
 pub mod preview1;
+pub mod snapshot0;
 
 /// A group of preview1 functions that one `plug_*!` macro provides.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]

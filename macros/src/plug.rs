@@ -7,7 +7,7 @@ use syn::punctuated::Punctuated;
 use syn::{Expr, Ident, Path, Token};
 use wasi_virt_abi::manifest::Record;
 use wasi_virt_abi::preview1::{self, Function, Param};
-use wasi_virt_abi::{Subsystem, names};
+use wasi_virt_abi::{Subsystem, names, snapshot0};
 
 /// `IMPL, target, … [; function = path, …]`
 struct Input {
@@ -177,6 +177,17 @@ pub fn expand(subsystem: Subsystem, input: TokenStream) -> syn::Result<TokenStre
                     quote!(#trait_path::#method)
                 }
             };
+            if let Target::Named(_) = target
+                && snapshot0::ADAPTED.contains(&function.name)
+            {
+                shims.push(snapshot0_adapter(
+                    &target.name(),
+                    target.caller(),
+                    function,
+                    &implementation,
+                    callee.clone(),
+                ));
+            }
             shims.push(shim(
                 &target.name(),
                 target.caller(),
@@ -222,6 +233,61 @@ fn check_override(subsystem: Subsystem, function: &Ident) -> syn::Result<()> {
                     known.join(", ")
                 ),
             ))
+        }
+    }
+}
+
+/// The `wasi_unstable` adapter of one of [`snapshot0::ADAPTED`] for a named
+/// target, exported as [`snapshot0::adapter_export`]: the same core
+/// signature as preview1's, the same trait call, with snapshot 0's
+/// `whence`, `filestat` or `subscription` converted at the edge (by
+/// `wasi_virt::snapshot0`).
+fn snapshot0_adapter(
+    target: &str,
+    caller: TokenStream,
+    function: &Function,
+    implementation: &Expr,
+    callee: TokenStream,
+) -> TokenStream {
+    let export_name = snapshot0::adapter_export(target, function.name);
+    let fn_name = format_ident!("__wasi_virt_plug0_{}_{}", target, function.name);
+    let body = match function.name {
+        "fd_seek" => quote! {
+            ::wasi_virt::outputs::call(caller, &[out as u32], || {
+                #callee(&#implementation, caller, a as u32, b, ::wasi_virt::snapshot0::whence(c as u32))
+            })
+        },
+        "fd_filestat_get" => quote! {
+            ::wasi_virt::outputs::call(caller, &[out as u32], || {
+                #callee(&#implementation, caller, a as u32).map(::wasi_virt::snapshot0::Filestat0)
+            })
+        },
+        "path_filestat_get" => quote! {
+            ::wasi_virt::outputs::call(caller, &[out as u32], || {
+                #callee(&#implementation, caller, a as u32, b as u32, c as u32, d as u32)
+                    .map(::wasi_virt::snapshot0::Filestat0)
+            })
+        },
+        "poll_oneoff" => quote! {
+            ::wasi_virt::outputs::call(caller, &[out as u32], || {
+                ::wasi_virt::snapshot0::poll_oneoff(caller, a as u32, b as u32, c as u32, |own, s, e, n| {
+                    #callee(&#implementation, own, s, e, n)
+                })
+            })
+        },
+        other => unreachable!("snapshot0::ADAPTED lists {other}, which has no adapter here"),
+    };
+    let params = match function.name {
+        "fd_seek" => quote!(a: i32, b: i64, c: i32, out: i32),
+        "fd_filestat_get" => quote!(a: i32, out: i32),
+        "path_filestat_get" => quote!(a: i32, b: i32, c: i32, d: i32, out: i32),
+        _ => quote!(a: i32, b: i32, c: i32, out: i32),
+    };
+    quote! {
+        #[unsafe(export_name = #export_name)]
+        extern "C" fn #fn_name(#params) -> i32 {
+            let caller: &::wasi_virt::Caller = #caller;
+            #body
         }
     }
 }
@@ -320,7 +386,11 @@ mod tests {
             "fn __wasi_virt_plug_app_fd_seek (fd : i32 , offset : i64 , whence : i32 , newoffset_out : i32) -> i32"
         ), "{out}");
         assert!(out.contains("& [newoffset_out as u32]"));
-        assert_eq!(out.matches("extern \"C\" fn").count(), 35);
+        // 35 preview1 shims, and the snapshot-0 adapters of fd_seek,
+        // fd_filestat_get and path_filestat_get.
+        assert_eq!(out.matches("extern \"C\" fn").count(), 38);
+        assert!(out.contains("\"__wasi_virt/plug/app/wasi_unstable/fd_seek\""));
+        assert!(out.contains(":: wasi_virt :: snapshot0 :: whence (c as u32)"));
     }
 
     #[test]

@@ -59,6 +59,7 @@ pub mod poll;
 pub mod process;
 pub mod random;
 pub mod sched;
+pub mod snapshot0;
 pub mod stdio;
 pub mod types;
 

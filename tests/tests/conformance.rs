@@ -218,6 +218,7 @@ cases! {
     raw_path_filestat_get = case(Raw, &["path_filestat_get"], &["path_filestat_get"]);
     raw_path_filestat_set_times = case(Raw, &["path_filestat_set_times"], &["path_filestat_set_times"]);
     raw_sock = case(Raw, &["sock"], &["sock_accept", "sock_recv", "sock_send", "sock_shutdown"]);
+    unstable = case(Unstable, &[], &["fd_seek", "fd_tell", "fd_read", "fd_filestat_get", "path_filestat_get", "poll_oneoff", "path_open", "fd_prestat_get", "args_sizes_get", "clock_time_get", "fd_write", "proc_exit"]);
     raw_bad_environ_get = case(Raw, &["bad", "environ_get"], &["environ_get"]).env(&[("A", "1")]).diffs(&[
         Diff::HostTraps { virt: "bad environ_get: EFAULT", why: NO_TRAP },
     ]);

@@ -11,6 +11,7 @@ use anyhow::{Result, bail};
 use wasi_virt_abi::manifest::Manifest;
 use wasi_virt_abi::names::{self, PASSTHROUGH_MODULE, SELF_TARGET};
 use wasi_virt_abi::preview1;
+use wasi_virt_abi::snapshot0::{self, Mapping};
 use wasmparser::{FuncType, Import, TypeRef};
 
 use super::Target;
@@ -103,6 +104,7 @@ pub fn run(
         roles.push(check_target(manifest, target, stubs)?);
     }
     check_plug_exports(manifest, guest, targets)?;
+    check_snapshot0_adapters(guest, targets, &roles)?;
     roles.push(check_guest(manifest, guest, targets, stubs)?);
     Ok(roles)
 }
@@ -141,11 +143,27 @@ fn check_target(manifest: &Manifest, target: &Target, stubs: &Stubs) -> Result<V
                     function: function.name,
                 });
             }
-            "wasi_unstable" => bail!(
-                "{} imports wasi_unstable::{}: WASI snapshot 0 is not supported; rebuild the target for wasm32-wasip1 (`wasi_snapshot_preview1`)",
-                m.name,
-                import.name
-            ),
+            // Snapshot 0: the preview1 plug of the same function, or the
+            // adapter the macros export beside it where the layouts differ
+            // (`wasi_virt_abi::snapshot0`); a `Plug` of `wasi_unstable/<f>`
+            // names that adapter's export.
+            snapshot0::MODULE => {
+                let mapping = check_snapshot0(m, import, ty)?;
+                let function = mapping.preview1();
+                wasi += 1;
+                if !manifest.plugs(&target.name, function.name) {
+                    unplugged.push(function);
+                }
+                let function = match mapping {
+                    Mapping::Same(f) => f.name,
+                    Mapping::Adapted(f) => snapshot0::adapter_name(f.name)
+                        .expect("every adapted snapshot-0 function has an adapter name"),
+                };
+                roles.push(Role::Plug {
+                    target: target.name.clone(),
+                    function,
+                });
+            }
             other => roles.push(Role::Keep {
                 module: other.to_string(),
                 origin: Origin::Target(target.name.clone()),
@@ -160,6 +178,67 @@ fn check_target(manifest: &Manifest, target: &Target, stubs: &Stubs) -> Result<V
     }
     unplugged_error(m, &target.name, &unplugged)?;
     Ok(roles)
+}
+
+/// A `wasi_unstable` import must name a snapshot-0 function and have its
+/// (preview1's) exact type.
+fn check_snapshot0(m: &Module, import: &Import, ty: u32) -> Result<Mapping> {
+    let Some(mapping) = snapshot0::function(import.name) else {
+        bail!(
+            "{} imports {}::{}, which is not a WASI snapshot 0 function",
+            m.name,
+            import.module,
+            import.name
+        );
+    };
+    let expected = preview1_type(mapping.preview1());
+    match m.types.get(ty as usize) {
+        Some(Some(actual)) if *actual == expected => Ok(mapping),
+        Some(Some(actual)) => bail!(
+            "{} imports {}::{} with type {}, but snapshot 0 defines {}",
+            m.name,
+            import.module,
+            import.name,
+            Signature(actual),
+            Signature(&expected)
+        ),
+        _ => bail!(
+            "{} imports {}::{} with type index {ty}, which is not a function type",
+            m.name,
+            import.module,
+            import.name
+        ),
+    }
+}
+
+/// Every snapshot-0 adapter a target's imports need must be exported by
+/// the guest with preview1's type (a guest built before the macros emitted
+/// them lacks them).
+fn check_snapshot0_adapters(guest: &Module, targets: &[Target], roles: &[Vec<Role>]) -> Result<()> {
+    for (target, roles) in targets.iter().zip(roles) {
+        for role in roles {
+            let Role::Plug { function, .. } = role else {
+                continue;
+            };
+            let Some(name) = function.strip_prefix("wasi_unstable/") else {
+                continue;
+            };
+            let export = names::plug_export(&target.name, function);
+            let f = preview1::function(name).expect("adapter names name preview1 functions");
+            let found = guest
+                .exported_func(&export)
+                .and_then(|i| guest.func_type(i));
+            match found {
+                Some(actual) if *actual == preview1_type(f) => {}
+                _ => bail!(
+                    "{}: {} imports wasi_unstable::{name}, but the guest exports no snapshot-0 adapter `{export}`; rebuild the guest with this version of wasi-virt",
+                    guest.name,
+                    target.module.name
+                ),
+            }
+        }
+    }
+    Ok(())
 }
 
 /// The one error that lists every unplugged function with its `plug_*!`.
@@ -654,11 +733,38 @@ mod tests {
     }
 
     #[test]
-    fn wasi_unstable_is_refused_clearly() {
+    fn wasi_unstable_imports_are_plugged_or_adapted() {
+        let built = Fixture {
+            target_imports:
+                r#"(import "wasi_unstable" "fd_write" (func (param i32 i32 i32 i32) (result i32)))"#
+                    .into(),
+            ..Fixture::default()
+        }
+        .build();
+        let roles = built.parse().roles();
+        assert!(roles[0].contains(&Role::Plug {
+            target: "app".into(),
+            function: "fd_write"
+        }));
+        let seek =
+            r#"(import "wasi_unstable" "fd_seek" (func (param i32 i64 i32 i32) (result i32)))"#;
+        let plug = r#"(func (export "__wasi_virt/plug/app/fd_seek") (param i32 i64 i32 i32) (result i32) (i32.const 0))"#;
+        let built = Fixture {
+            manifest: format!("{MANIFEST}wasi-virt/1 plug app fd_seek\n"),
+            target_imports: seek.into(),
+            guest_items: plug.into(),
+            ..Fixture::default()
+        }
+        .build();
+        let err = built.parse().check().unwrap_err().to_string();
+        assert!(
+            err.contains("no snapshot-0 adapter `__wasi_virt/plug/app/wasi_unstable/fd_seek`"),
+            "{err}"
+        );
         let target = r#"(module
-            (import "wasi_unstable" "fd_write" (func (param i32 i32 i32 i32) (result i32))))"#;
+            (import "wasi_unstable" "sock_accept" (func (param i32 i32 i32) (result i32))))"#;
         let err = check_target(MANIFEST, target).unwrap_err().to_string();
-        assert!(err.contains("WASI snapshot 0 is not supported"), "{err}");
+        assert!(err.contains("not a WASI snapshot 0 function"), "{err}");
     }
 
     #[test]
