@@ -18,7 +18,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
-use std::sync::{Mutex, OnceLock};
+use std::sync::Mutex;
 
 use wasi_virt_tests::conformance::{Run, run_host, run_merged};
 use wasi_virt_tests::{Tool, have, repo_root, wasi_virt_bin, wasm_example};
@@ -32,6 +32,14 @@ enum Program {
     Unstable,
 }
 
+/// Why a difference is deliberate: a short tag for the README table, and
+/// the reason.
+#[derive(Debug)]
+struct Why {
+    tag: &'static str,
+    text: &'static str,
+}
+
 /// A known, deliberate difference between the host run and the merged run.
 #[derive(Clone, Copy, Debug)]
 enum Diff {
@@ -40,13 +48,13 @@ enum Diff {
     Line {
         host: &'static str,
         virt: &'static str,
-        why: &'static str,
+        why: &'static Why,
     },
     /// The host run traps where the merged run prints `virt` (a last line)
     /// and exits 0.
     HostTraps {
         virt: &'static str,
-        why: &'static str,
+        why: &'static Why,
     },
 }
 
@@ -105,14 +113,34 @@ macro_rules! cases {
 // ---- the cases ----
 
 /// Why wasi-virt answers where wasmtime traps.
-const NO_TRAP: &str = "an argument preview1 gives no meaning (a pointer outside memory, an undefined enum or flag value) is an errno, never a trap, by design (DESIGN.md: EFAULT/EINVAL); wasmtime's wiggle layer traps";
-const ESCAPE: &str = "a path leading out of its directory fd is ENOTCAPABLE by design (DESIGN.md); wasmtime answers EPERM (the issue accepts either)";
-const RIGHTS: &str = "rights are enforced and only narrowed (issue 3); wasmtime ignores them: it answers ENOTSUP to fd_fdstat_set_rights and lets an fd do what its open mode allows";
-const ALLOCATE: &str =
-    "fd_allocate grows the file as posix_fallocate does; wasmtime answers ENOTSUP";
-const SYNC_FLAGS: &str = "the sync fdflags are accepted (a memory filesystem is always in sync), as issue 3 asks; wasmtime answers ENOTSUP";
-const CPUTIME: &str = "the virtual clock answers all four clock ids, CPU time included; wasmtime answers EBADF for the CPU-time clocks";
-const VECTORED: &str = "vectored I/O fills or drains every iovec, as readv/writev; wasmtime moves only the first non-empty one (a short count, which preview1 allows); the file ends the same once the program loops";
+const NO_TRAP: &Why = &Why {
+    tag: "no-trap",
+    text: "an argument preview1 gives no meaning (a pointer outside memory, an undefined enum or flag value) is an errno, never a trap, by design (DESIGN.md: EFAULT/EINVAL); wasmtime's wiggle layer traps",
+};
+const ESCAPE: &Why = &Why {
+    tag: "escape",
+    text: "a path leading out of its directory fd is ENOTCAPABLE by design (DESIGN.md); wasmtime answers EPERM (the issue accepts either)",
+};
+const RIGHTS: &Why = &Why {
+    tag: "rights",
+    text: "rights are enforced and only narrowed (issue 3); wasmtime ignores them: it answers ENOTSUP to fd_fdstat_set_rights and lets an fd do what its open mode allows",
+};
+const ALLOCATE: &Why = &Why {
+    tag: "allocate",
+    text: "fd_allocate grows the file as posix_fallocate does; wasmtime answers ENOTSUP",
+};
+const SYNC_FLAGS: &Why = &Why {
+    tag: "sync-flags",
+    text: "the sync fdflags are accepted (a memory filesystem is always in sync), as issue 3 asks; wasmtime answers ENOTSUP",
+};
+const CPUTIME: &Why = &Why {
+    tag: "cputime",
+    text: "the virtual clock answers all four clock ids, CPU time included; wasmtime answers EBADF for the CPU-time clocks",
+};
+const VECTORED: &Why = &Why {
+    tag: "vectored",
+    text: "vectored I/O fills or drains every iovec, as readv/writev; wasmtime moves only the first non-empty one (a short count, which preview1 allows); the file ends the same once the program loops",
+};
 
 macro_rules! bad {
     ($list:ident; $($name:ident: $call:literal, $function:literal, $errno:literal;)*) => {
@@ -203,6 +231,7 @@ cases! {
         Diff::Line { host: "mkdir ../x: EPERM", virt: "mkdir ../x: ENOTCAPABLE", why: ESCAPE },
         Diff::Line { host: "unlink ../x: EPERM", virt: "unlink ../x: ENOTCAPABLE", why: ESCAPE },
         Diff::Line { host: "rename to ../x: EPERM", virt: "rename to ../x: ENOTCAPABLE", why: ESCAPE },
+        Diff::Line { host: "symlink to an absolute path: EPERM", virt: "symlink to an absolute path: ENOTCAPABLE", why: ESCAPE },
     ]);
     raw_path_forms = case(Raw, &["path_forms"], &["path_open"]);
     raw_path_create_directory = case(Raw, &["path_create_directory"], &["path_create_directory"]);
@@ -211,9 +240,7 @@ cases! {
     raw_path_rename_files = case(Raw, &["path_rename_files"], &["path_rename"]);
     raw_path_rename_dirs = case(Raw, &["path_rename_dirs"], &["path_rename"]);
     raw_path_link = case(Raw, &["path_link"], &["path_link"]);
-    raw_path_symlink_readlink = case(Raw, &["path_symlink_readlink"], &["path_symlink", "path_readlink"]).diffs(&[
-        Diff::Line { host: "symlink to an absolute path: EPERM", virt: "symlink to an absolute path: ENOTCAPABLE", why: ESCAPE },
-    ]);
+    raw_path_symlink_readlink = case(Raw, &["path_symlink_readlink"], &["path_symlink", "path_readlink"]);
     raw_symlink_loops = case(Raw, &["symlink_loops"], &["path_open", "path_filestat_get", "path_symlink"]);
     raw_path_filestat_get = case(Raw, &["path_filestat_get"], &["path_filestat_get"]);
     raw_path_filestat_set_times = case(Raw, &["path_filestat_set_times"], &["path_filestat_set_times"]);
@@ -405,4 +432,101 @@ fn diff_text(what: &str, a: &str, b: &str) -> String {
 /// Every case, by test name.
 fn all_cases() -> Vec<(&'static str, Case)> {
     [raw_cases(), bad_cases()].into_iter().flatten().collect()
+}
+
+/// Every reason a case gives for a difference.
+const WHYS: [&Why; 7] = [
+    NO_TRAP, ESCAPE, RIGHTS, ALLOCATE, SYNC_FLAGS, CPUTIME, VECTORED,
+];
+
+const NO_SOCKETS: &str =
+    "no sockets: every fd is ENOTSOCK or EBADF, as wasmtime answers for an fd that is not a socket";
+
+/// Functions that are answered, but only partly as a host would.
+const PARTIAL: &[(&str, &str)] = &[
+    ("sock_accept", NO_SOCKETS),
+    ("sock_recv", NO_SOCKETS),
+    ("sock_send", NO_SOCKETS),
+    ("sock_shutdown", NO_SOCKETS),
+    ("proc_raise", "no signals: ENOTSUP, as wasmtime answers"),
+];
+
+/// The README's conformance table, from the case list.
+fn conformance_table() -> String {
+    let cases = all_cases();
+    let mut out = String::from(
+        "| function | status | cases | differences from wasmtime |\n|---|---|---|---|\n",
+    );
+    for f in wasi_virt_abi::preview1::FUNCTIONS {
+        let covering: Vec<&Case> = cases
+            .iter()
+            .filter(|(_, c)| c.covers.contains(&f.name))
+            .map(|(_, c)| c)
+            .collect();
+        let status = match PARTIAL.iter().find(|(name, _)| *name == f.name) {
+            Some((_, why)) => format!("partial: {why}"),
+            None if covering.is_empty() => "untested".to_owned(),
+            None => "supported".to_owned(),
+        };
+        let mut tags: Vec<&str> = covering
+            .iter()
+            .flat_map(|c| c.diffs)
+            .map(|d| match d {
+                Diff::Line { why, .. } | Diff::HostTraps { why, .. } => why.tag,
+            })
+            .collect();
+        tags.sort();
+        tags.dedup();
+        let tags: Vec<String> = tags.iter().map(|t| format!("[{t}](#{t})")).collect();
+        out += &format!(
+            "| `{}` | {status} | {} | {} |\n",
+            f.name,
+            covering.len(),
+            tags.join(", ")
+        );
+    }
+    out.push('\n');
+    for why in WHYS {
+        out += &format!(
+            "- <a id=\"{}\"></a>**{}**: {}\n",
+            why.tag, why.tag, why.text
+        );
+    }
+    out
+}
+
+const START: &str = "<!-- conformance-table:start -->\n";
+const END: &str = "<!-- conformance-table:end -->";
+
+/// The README's conformance table is generated from the cases above;
+/// `BLESS=1` rewrites it.
+#[test]
+fn readme_conformance_table_is_generated_from_the_cases() {
+    let path = repo_root().join("README.md");
+    let readme = std::fs::read_to_string(&path).unwrap();
+    let start = readme
+        .find(START)
+        .expect("README lacks the conformance table start marker")
+        + START.len();
+    let end = readme
+        .find(END)
+        .expect("README lacks the conformance table end marker");
+    let table = conformance_table();
+    if std::env::var_os("BLESS").is_some() {
+        std::fs::write(
+            &path,
+            format!("{}{table}{}", &readme[..start], &readme[end..]),
+        )
+        .unwrap();
+        return;
+    }
+    assert_eq!(
+        readme[start..end],
+        table,
+        "run `BLESS=1 cargo test -p wasi-virt-tests --test conformance readme`"
+    );
+    assert!(
+        !table.contains("untested"),
+        "every function needs a case:\n{table}"
+    );
 }
