@@ -8,8 +8,11 @@
 //!   tools' paths in `WASI_VIRT_NODE` and `WASI_VIRT_WASMTIME`.
 //! - `demo`: builds the demo target and guest, merges them, runs the result
 //!   in wasmi with no imports.
+//! - `fuzz [ARGS…]`: the full fuzzing run (`fuzz/`; `--time 600` unless
+//!   told otherwise).
 
 mod demo;
+mod fuzz;
 mod setup;
 mod test;
 
@@ -17,7 +20,8 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo>";
+const USAGE: &str =
+    "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo | fuzz [--time SECS] [FUZZ ARGS…]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -27,6 +31,7 @@ fn main() -> ExitCode {
         Some("setup") => setup::run().map(|_| ExitCode::SUCCESS),
         Some("test") => test::run(&rest),
         Some("demo") => demo::run(),
+        Some("fuzz") => fuzz::run(&rest),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

@@ -1,0 +1,292 @@
+//! Fuzzing `wasi-virt merge` on stable Rust.
+//!
+//! `cargo fuzz` needs nightly; this crate does the same job with the same
+//! building blocks on stable: bytes from a seeded generator drive
+//! [`wasm_smith`] (through `arbitrary`) to build a random **valid** preview1
+//! target — it imports WASI functions with their exact signatures, exports
+//! `_start`, has one 32-bit memory, and uses multi-value, reference types,
+//! bulk memory and tail calls. Each target is merged with the example guest
+//! (`vfs-demo`) by the `wasi-virt` binary three ways, and checked:
+//!
+//! 1. **no crash**: every merge ends with an output or a clean refusal (exit
+//!    code 1, one `error:` line) of a kind a valid target may get (it imports
+//!    no WASI function at all); a panic, a signal or another refusal is a
+//!    finding;
+//! 2. **every output validates** (plain, `wrap_unreachable`, and
+//!    `wrap_unreachable` with `--unwind exceptions`);
+//! 3. **wrap_unreachable keeps the target's behaviour**: the plain and the
+//!    wrapped outputs run in wasmi with a fuel limit and nothing linked. Where
+//!    the plain run returns, the wrapped one returns with the same stdout,
+//!    stderr and target memory; where the plain run stops at `proc_exit` or
+//!    `unreachable`, the wrapped one unwinds back to the guest and returns,
+//!    with the same stdout, stderr and memory; where it traps otherwise, the
+//!    wrapped one traps the same way. Runs that exhaust their fuel or the
+//!    stack are not compared.
+//!
+//! The wrapped guest is `vfs-demo` with one more manifest record,
+//! `wrap_unreachable app`, as `wrap_unreachable!(app)` would write it.
+//!
+//! `cargo xtask fuzz --time 600` runs it for ten minutes (the binary
+//! `wasi-virt-fuzz`); `tests/smoke.rs` runs a fixed set of seeds on CI.
+
+#![deny(missing_docs)]
+
+mod generate;
+mod merge;
+mod run;
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use anyhow::{Context, Result};
+
+pub use generate::{config, target};
+pub use merge::{Merge, Merged};
+pub use run::{End, Run, run};
+
+/// The fuel the plain run of a target gets (wasmi counts about one unit per
+/// instruction): enough for any loop-free program wasm-smith writes, and
+/// small enough that an endless loop costs a few milliseconds.
+pub const FUEL: u64 = 2_000_000;
+
+/// What one case came to, when nothing was wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Verdict {
+    /// wasm-smith could not build a module from the bytes.
+    NotGenerated,
+    /// The target was refused as a valid target may be (no WASI import).
+    Refused,
+    /// Merged and validated, and both runs compared equal.
+    Compared,
+    /// Merged and validated; the runs were not compared (fuel or stack
+    /// exhausted).
+    NotCompared,
+}
+
+/// Something wrong, with the target that shows it.
+#[derive(Clone, Debug)]
+pub struct Finding {
+    /// What went wrong.
+    pub what: String,
+    /// The target module.
+    pub target: Vec<u8>,
+}
+
+impl fmt::Display for Finding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.what)
+    }
+}
+
+/// Counts over a run of the fuzzer.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Stats {
+    /// Cases tried.
+    pub cases: u64,
+    /// Cases wasm-smith built a module for.
+    pub generated: u64,
+    /// Merges run (three per generated target that merges).
+    pub merges: u64,
+    /// Targets refused as expected.
+    pub refused: u64,
+    /// Cases whose plain and wrapped runs were compared.
+    pub compared: u64,
+    /// Cases merged but not compared (fuel or stack exhausted).
+    pub not_compared: u64,
+    /// Findings.
+    pub findings: u64,
+    /// Time spent.
+    pub elapsed: Duration,
+}
+
+impl fmt::Display for Stats {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let secs = self.elapsed.as_secs_f64();
+        write!(
+            f,
+            "{} cases in {:.1} s ({:.0}/s): {} targets generated, {} merges, {} refused as expected, {} runs compared, {} not compared (fuel or stack), {} findings",
+            self.cases,
+            secs,
+            self.cases as f64 / secs.max(1e-9),
+            self.generated,
+            self.merges,
+            self.refused,
+            self.compared,
+            self.not_compared,
+            self.findings
+        )
+    }
+}
+
+/// The fuzzer: the guests written once into a scratch folder, and the CLI.
+pub struct Fuzzer {
+    dir: tempfile::TempDir,
+    cli: PathBuf,
+    /// Counts so far.
+    pub stats: Stats,
+}
+
+/// Environment variable naming a `wasi-virt` binary to use instead of
+/// building one (`cargo xtask fuzz` passes a release build).
+pub const CLI_ENV: &str = "WASI_VIRT_FUZZ_CLI";
+
+impl Fuzzer {
+    /// Builds the example guest and the CLI (or takes `$WASI_VIRT_FUZZ_CLI`)
+    /// and writes the plain and wrapped guests into a scratch folder.
+    pub fn new() -> Result<Fuzzer> {
+        let guest_path = wasi_virt_tests::try_wasm_example("vfs-demo", "wasm32-wasip1")?;
+        let guest = std::fs::read(&guest_path)
+            .with_context(|| format!("cannot read {}", guest_path.display()))?;
+        let cli = match std::env::var_os(CLI_ENV) {
+            Some(path) => PathBuf::from(path),
+            None => wasi_virt_tests::try_wasi_virt_bin()?,
+        };
+        let dir = tempfile::tempdir()?;
+        std::fs::write(dir.path().join(merge::GUEST), &guest)?;
+        std::fs::write(dir.path().join(merge::WRAPPED_GUEST), wrapped(&guest))?;
+        Ok(Fuzzer {
+            dir,
+            cli,
+            stats: Stats::default(),
+        })
+    }
+
+    /// The scratch folder.
+    pub fn dir(&self) -> &Path {
+        self.dir.path()
+    }
+
+    /// Runs one case from `data` (the bytes wasm-smith draws from).
+    pub fn one(&mut self, data: &[u8]) -> Result<Verdict, Finding> {
+        let started = std::time::Instant::now();
+        let result = self.check(data);
+        self.stats.elapsed += started.elapsed();
+        self.stats.cases += 1;
+        match &result {
+            Ok(Verdict::NotGenerated) => {}
+            Ok(Verdict::Refused) => self.stats.refused += 1,
+            Ok(Verdict::Compared) => self.stats.compared += 1,
+            Ok(Verdict::NotCompared) => self.stats.not_compared += 1,
+            Err(_) => self.stats.findings += 1,
+        }
+        result
+    }
+
+    fn check(&mut self, data: &[u8]) -> Result<Verdict, Finding> {
+        let Ok(target) = generate::target(data) else {
+            return Ok(Verdict::NotGenerated);
+        };
+        self.stats.generated += 1;
+        let finding = |what: String| Finding {
+            what,
+            target: target.clone(),
+        };
+        let merge = Merge::new(self.dir.path(), &self.cli, &target)
+            .map_err(|e| finding(format!("{e:#}")))?;
+        self.stats.merges += 1;
+        let plain = match merge.plain().map_err(|e| finding(format!("{e:#}")))? {
+            Merged::Output(bytes) => bytes,
+            Merged::Refused(_) => return Ok(Verdict::Refused),
+        };
+        self.stats.merges += 2;
+        let wrapped = merge.wrapped().map_err(|e| finding(format!("{e:#}")))?;
+        merge
+            .wrapped_with_exceptions()
+            .map_err(|e| finding(format!("{e:#}")))?;
+        differential(&plain, &wrapped).map_err(finding)
+    }
+}
+
+/// `guest` with a second manifest section saying `wrap_unreachable app`
+/// (the merge reads all manifest sections as one).
+fn wrapped(guest: &[u8]) -> Vec<u8> {
+    let record = wasi_virt_abi::manifest::Record::WrapUnreachable("app".into()).encode();
+    let mut module = wasm_encoder::Module::new();
+    module.section(&wasm_encoder::CustomSection {
+        name: wasi_virt_abi::manifest::SECTION.into(),
+        data: record.as_bytes().into(),
+    });
+    let mut out = guest.to_vec();
+    out.extend_from_slice(&module.finish()[8..]);
+    out
+}
+
+/// Runs both outputs and compares them (see the crate's documentation).
+fn differential(plain: &[u8], wrapped: &[u8]) -> Result<Verdict, String> {
+    let a = run(plain, FUEL).map_err(|e| format!("the plain output does not run: {e:#}"))?;
+    if matches!(
+        a.end,
+        End::OutOfFuel | End::Trap(wasmi::TrapCode::StackOverflow)
+    ) {
+        return Ok(Verdict::NotCompared);
+    }
+    // The wrapped code checks a flag after calls that can unwind.
+    let fuel = a.fuel_used.saturating_mul(4).saturating_add(FUEL);
+    let b = run(wrapped, fuel).map_err(|e| format!("the wrapped output does not run: {e:#}"))?;
+    let expected_end = match a.end {
+        // In the target's start function no guest call is under way to
+        // unwind to: both stop for real.
+        End::StartTrap(code) => End::StartTrap(code),
+        // An exit or an `unreachable` unwinds back to the guest's call.
+        End::Exit(_) | End::Trap(wasmi::TrapCode::UnreachableCodeReached) => End::Returned,
+        other => other,
+    };
+    let mut differences = Vec::new();
+    if b.end != expected_end {
+        differences.push(format!(
+            "the plain run ended with {:?}, so the wrapped one should end with {expected_end:?}, not {:?}",
+            a.end, b.end
+        ));
+    }
+    if a.stdout != b.stdout {
+        differences.push(format!(
+            "stdout differs: {:?} / {:?}",
+            String::from_utf8_lossy(&a.stdout),
+            String::from_utf8_lossy(&b.stdout)
+        ));
+    }
+    if a.stderr != b.stderr {
+        differences.push(format!(
+            "stderr differs: {:?} / {:?}",
+            String::from_utf8_lossy(&a.stderr),
+            String::from_utf8_lossy(&b.stderr)
+        ));
+    }
+    if a.memory != b.memory {
+        let at = a.memory.iter().zip(&b.memory).position(|(x, y)| x != y);
+        differences.push(format!(
+            "the target's memory differs ({} / {} bytes, first at {at:?})",
+            a.memory.len(),
+            b.memory.len()
+        ));
+    }
+    if differences.is_empty() {
+        Ok(Verdict::Compared)
+    } else {
+        Err(format!(
+            "wrap_unreachable changed the target's behaviour:\n  {}",
+            differences.join("\n  ")
+        ))
+    }
+}
+
+/// The bytes of case `index` of a run seeded with `seed`: 256 B to 16 KiB
+/// from SplitMix64, so that a case is reproducible from two numbers.
+pub fn case_bytes(seed: u64, index: u64) -> Vec<u8> {
+    let mut state = seed ^ index.wrapping_mul(0x9E37_79B9_7F4A_7C15);
+    let mut next = move || {
+        state = state.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = state;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    };
+    let len = 256 + (next() % (16 * 1024 - 256)) as usize;
+    let mut bytes = Vec::with_capacity(len + 8);
+    while bytes.len() < len {
+        bytes.extend_from_slice(&next().to_le_bytes());
+    }
+    bytes.truncate(len);
+    bytes
+}
