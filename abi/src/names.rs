@@ -140,6 +140,15 @@ pub mod host_api {
     /// guest path into the result buffer, one NUL-terminated name each,
     /// sorted; 0, or an errno.
     pub const LIST_DIR: &str = "wasi_virt_list_dir";
+    /// `(path_ptr: i32, path_len: i32) -> i32`: creates the directory at a
+    /// guest path and its missing parents (an existing directory is fine);
+    /// 0, or an errno.
+    pub const MKDIR: &str = "wasi_virt_mkdir";
+    /// `() -> i32`: where the guest's memory starts in the exported `memory`
+    /// of a single-memory output (`merge --single-memory`), which the CLI
+    /// adds; a host adds it to every guest address (`STDOUT_PTR`, `ALLOC`…).
+    /// A multi-memory output has no such export: the base is 0.
+    pub const MEMORY_BASE: &str = "wasi_virt_memory_base";
     /// `() -> i32`: address of the result of the last `READ_FILE`/`LIST_DIR`.
     pub const RESULT_PTR: &str = "wasi_virt_result_ptr";
     /// `() -> i32`: length of that result.

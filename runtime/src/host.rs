@@ -12,7 +12,7 @@
 //!
 //! which adds `wasi_virt_set_args`, `wasi_virt_set_env`,
 //! `wasi_virt_write_file`, `wasi_virt_read_file`, `wasi_virt_list_dir`,
-//! `wasi_virt_result_ptr` and `wasi_virt_result_len`
+//! `wasi_virt_mkdir`, `wasi_virt_result_ptr` and `wasi_virt_result_len`
 //! ([`wasi_virt_abi::names::host_api`]) to the exports the `host-api`
 //! feature always gives (exit code, captured stdio, stdin, memory).
 //!
@@ -107,6 +107,11 @@ pub fn read_file(fs: &Vfs, path_bytes: &[u8]) -> i32 {
     )
 }
 
+/// Creates the directory at guest path `path` and its missing parents.
+pub fn mkdir(fs: &Vfs, path_bytes: &[u8]) -> i32 {
+    code(path(path_bytes).and_then(|path| fs.create_dir_all(path)))
+}
+
 /// Lists the directory at guest path `path` into the result buffer: each
 /// name followed by a NUL, sorted.
 pub fn list_dir(fs: &Vfs, path_bytes: &[u8]) -> i32 {
@@ -150,7 +155,7 @@ pub static RESULT: ResultBuffer = ResultBuffer(RefCell::new(Vec::new()));
 /// evaluated at every call, giving a `&StringList` (args, env) or a `&Vfs`
 /// (fs): a `&STATIC`, or a function that sets its state up on first use.
 ///
-/// Expands to seven `extern "C"` functions exported under the names of
+/// Expands to eight `extern "C"` functions exported under the names of
 /// [`wasi_virt_abi::names::host_api`] (`SET_ARGS` … `RESULT_LEN`).
 #[macro_export]
 macro_rules! export_host_api {
@@ -201,6 +206,13 @@ macro_rules! export_host_api {
                 $crate::host::list_dir($fs, path)
             }
 
+            #[unsafe(export_name = "wasi_virt_mkdir")]
+            extern "C" fn __wasi_virt_mkdir(path_ptr: i32, path_len: i32) -> i32 {
+                // SAFETY: the host passes memory it filled after `wasi_virt_alloc`.
+                let path = unsafe { $crate::host::host_bytes(path_ptr, path_len) };
+                $crate::host::mkdir($fs, path)
+            }
+
             #[unsafe(export_name = "wasi_virt_result_ptr")]
             extern "C" fn __wasi_virt_result_ptr() -> i32 {
                 $crate::host::RESULT.raw_parts().0 as i32
@@ -248,5 +260,13 @@ mod tests {
         assert_eq!(read_file(&fs, b"/missing"), noent);
         assert_eq!(list_dir(&fs, b"/a.txt"), i32::from(Errno::Notdir.raw()));
         assert_eq!(read_file(&fs, b"\xff"), i32::from(Errno::Ilseq.raw()));
+        assert_eq!(mkdir(&fs, b"/data/made/deeper"), 0);
+        assert_eq!(
+            mkdir(&fs, b"/data/made"),
+            0,
+            "an existing directory is fine"
+        );
+        assert_eq!(list_dir(&fs, b"/data/made"), 0);
+        assert_eq!(RESULT.to_vec(), b"deeper\0");
     }
 }

@@ -60,9 +60,12 @@ if (trap !== null && code < 0) {
 process.exit(code < 0 ? 0 : code);
 
 // A copy of the bytes at ptr..ptr+len of the exported memory (read after the
-// run: a memory.grow detaches earlier views).
+// run: a memory.grow detaches earlier views). A single-memory output
+// (`merge --single-memory`) exports where the guest's addresses start in its
+// one memory; otherwise they start at 0.
 function captured(ptr, len) {
-  const [start, length] = [ptr >>> 0, len >>> 0];
+  const base = typeof api.wasi_virt_memory_base === "function" ? api.wasi_virt_memory_base() >>> 0 : 0;
+  const [start, length] = [base + (ptr >>> 0), len >>> 0];
   if (start + length > api.memory.buffer.byteLength) {
     fail(`captured stdio at ${start}+${length} is past the end of \`memory\``);
   }

@@ -98,6 +98,13 @@ fn captured(
 ) -> Result<Vec<u8>> {
     let ptr = call_i32(instance, store, ptr_export)? as u32 as usize;
     let len = call_i32(instance, store, len_export)? as u32 as usize;
+    // A single-memory output (`merge --single-memory`) says where the
+    // guest's addresses start in its one memory; otherwise they start at 0.
+    let base = match instance.get_typed_func::<(), i32>(&*store, host_api::MEMORY_BASE) {
+        Ok(_) => call_i32(instance, store, host_api::MEMORY_BASE)? as u32 as usize,
+        Err(_) => 0,
+    };
+    let ptr = ptr + base;
     let memory = instance
         .get_memory(&*store, "memory")
         .context("the module exports no memory named `memory`")?;

@@ -28,6 +28,15 @@ pub const NODE_ENV: &str = "WASI_VIRT_NODE";
 /// Overrides where the wasmtime CLI is.
 pub const WASMTIME_ENV: &str = "WASI_VIRT_WASMTIME";
 
+/// Overrides where a Node without multi-memory (20 or 21) is.
+pub const NODE20_ENV: &str = "WASI_VIRT_NODE20";
+
+/// Overrides where Chromium is (for `tests/node/browser.mjs`).
+pub const CHROMIUM_ENV: &str = "WASI_VIRT_CHROMIUM";
+
+/// Debian's `chromium` package puts it here; `cargo xtask setup` installs it.
+pub const SYSTEM_CHROMIUM: &str = "/usr/bin/chromium";
+
 /// The npm project that pins Node: `tests/node` (it also holds `run.mjs`).
 pub fn node_project_dir() -> PathBuf {
     repo_root().join("tests/node")
@@ -69,6 +78,30 @@ pub fn node22() -> Option<PathBuf> {
         .find(|node| node_major(node).is_some_and(|major| major >= NODE_MIN_MAJOR))
 }
 
+/// A Node whose V8 has no multi-memory by default (20 or 21), to run
+/// single-memory outputs where multi-memory ones cannot run:
+/// `$WASI_VIRT_NODE20`, else `node` on `PATH` (the machine's Node 20) if it
+/// is one.
+pub fn node20() -> Option<PathBuf> {
+    if let Some(node) = std::env::var_os(NODE20_ENV).map(PathBuf::from) {
+        return node.is_file().then_some(node);
+    }
+    let node = PathBuf::from("node");
+    node_major(&node)
+        .is_some_and(|major| (20..NODE_MIN_MAJOR).contains(&major))
+        .then_some(node)
+}
+
+/// Chromium and the `playwright-core` that drives it: `$WASI_VIRT_CHROMIUM`,
+/// else [`SYSTEM_CHROMIUM`], when `tests/node` has `playwright-core`.
+pub fn chromium() -> Option<PathBuf> {
+    let chromium = std::env::var_os(CHROMIUM_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| PathBuf::from(SYSTEM_CHROMIUM));
+    let driver = node_project_dir().join("node_modules/playwright-core/package.json");
+    (chromium.is_file() && driver.is_file()).then_some(chromium)
+}
+
 /// The major version `node --version` prints (`v22.23.3` → 22).
 pub fn node_major(node: &Path) -> Option<u32> {
     let output = Command::new(node).arg("--version").output().ok()?;
@@ -105,6 +138,10 @@ pub enum Tool {
     Node22,
     /// The wasmtime CLI ([`wasmtime_cli`]).
     Wasmtime,
+    /// A Node without multi-memory ([`node20`]).
+    Node20,
+    /// Chromium with `playwright-core` ([`chromium`]).
+    Chromium,
 }
 
 impl Tool {
@@ -113,6 +150,8 @@ impl Tool {
         match self {
             Tool::Node22 => node22(),
             Tool::Wasmtime => wasmtime_cli(),
+            Tool::Node20 => node20(),
+            Tool::Chromium => chromium(),
         }
     }
 
@@ -125,6 +164,15 @@ impl Tool {
             Tool::Wasmtime => format!(
                 "the wasmtime CLI (looked at ${WASMTIME_ENV}, {}, `wasmtime` on PATH)",
                 installed_wasmtime().display()
+            ),
+            Tool::Node20 => format!(
+                "Node 20 or 21, without multi-memory (looked at ${NODE20_ENV}, `node` on PATH)"
+            ),
+            Tool::Chromium => format!(
+                "Chromium and playwright-core (looked at ${CHROMIUM_ENV}, {SYSTEM_CHROMIUM}, {})",
+                node_project_dir()
+                    .join("node_modules/playwright-core")
+                    .display()
             ),
         }
     }

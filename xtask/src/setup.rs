@@ -32,6 +32,7 @@ pub fn run() -> Result<Tools> {
     };
     eprintln!("setup: node     {}", tools.node.display());
     eprintln!("setup: wasmtime {}", tools.wasmtime.display());
+    eprintln!("setup: chromium {}", chromium()?.display());
     Ok(tools)
 }
 
@@ -59,7 +60,10 @@ pub fn rust_targets() -> Result<()> {
 /// Node from `tests/node/package.json` (`npm ci`, from the lock file).
 fn node() -> Result<PathBuf> {
     let node = tools::installed_node();
-    if tools::node_major(&node).is_some_and(|major| major >= NODE_MIN_MAJOR) {
+    // playwright-core (the browser tests' driver) comes from the same lock
+    // file: a `tests/node` installed before it was added installs again.
+    let driver = tools::node_project_dir().join("node_modules/playwright-core/package.json");
+    if tools::node_major(&node).is_some_and(|major| major >= NODE_MIN_MAJOR) && driver.is_file() {
         return Ok(node);
     }
     eprintln!(
@@ -126,6 +130,33 @@ fn wasmtime() -> Result<PathBuf> {
         bail!("{} was installed but `--version` fails", wasmtime.display());
     }
     Ok(wasmtime)
+}
+
+/// Debian's Chromium, for the browser tests (`apt-get install chromium`; the
+/// package lists are refreshed first when the package is not found).
+fn chromium() -> Result<PathBuf> {
+    let chromium = PathBuf::from(tools::SYSTEM_CHROMIUM);
+    if runs(&chromium) {
+        return Ok(chromium);
+    }
+    eprintln!("setup: installing Debian's chromium with apt-get");
+    let install = || {
+        Command::new("apt-get")
+            .args(["install", "-y", "-q", "--no-install-recommends", "chromium"])
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|status| status.success())
+    };
+    if !install() {
+        run_checked(Command::new("apt-get").args(["update", "-q"]))?;
+        if !install() {
+            bail!("`apt-get install chromium` failed (the browser tests need it; run as root)");
+        }
+    }
+    if !runs(&chromium) {
+        bail!("{} was installed but `--version` fails", chromium.display());
+    }
+    Ok(chromium)
 }
 
 /// Whether `program --version` succeeds.

@@ -40,6 +40,8 @@ pub struct Opts {
     /// an engine with exception handling).
     #[arg(long, value_enum, value_name = "STRATEGY", default_value_t = Strategy::Flags)]
     unwind: Strategy,
+    #[command(flatten)]
+    out: super::output::OutputOpts,
 }
 
 /// Runs the merge.
@@ -55,6 +57,7 @@ pub fn run(opts: Opts) -> Result<()> {
     let mut inputs: Vec<&Path> = vec![&opts.guest];
     inputs.extend(bindings.iter().map(|b| b.path.as_path()));
     check_output(&opts.output, &inputs)?;
+    opts.out.check(&inputs)?;
 
     let target_bytes: Vec<Vec<u8>> = bindings
         .iter()
@@ -77,9 +80,11 @@ pub fn run(opts: Opts) -> Result<()> {
     };
     let (bytes, timings) =
         passes::merge_controlled(&guest, &manifest, &targets, Default::default(), &options)?;
+    let (bytes, finished) = opts.out.finish(bytes)?;
     let merged = started.elapsed();
     debug_assert!(merged >= read_done);
     write_atomically(&opts.output, &bytes)?;
+    opts.out.write_beside(&opts.output)?;
 
     if opts.verbose {
         let mut line = format!("merged {} ({})", guest_name, size(guest_bytes.len()));
@@ -101,6 +106,9 @@ pub fn run(opts: Opts) -> Result<()> {
             time(timings.validate),
             time(started.elapsed() - merged),
         );
+        for line in finished.describe() {
+            eprintln!("  {line}");
+        }
     }
     Ok(())
 }

@@ -2,4 +2,5 @@
 
 pub mod inspect;
 pub mod merge;
+pub mod output;
 pub mod pack;

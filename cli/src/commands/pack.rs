@@ -96,6 +96,8 @@ pub struct Opts {
     /// More arguments, after `--`.
     #[arg(last = true, value_name = "ARGS")]
     rest: Vec<String>,
+    #[command(flatten)]
+    out: super::output::OutputOpts,
 }
 
 /// A stream's mode on the command line.
@@ -226,6 +228,7 @@ pub fn run(opts: Opts) -> Result<()> {
         }
     }
     check_output(&opts.output, &[&opts.app])?;
+    opts.out.check(&[&opts.app])?;
 
     let app_name = opts.app.display().to_string();
     let app_bytes = read(&opts.app)?;
@@ -286,8 +289,10 @@ pub fn run(opts: Opts) -> Result<()> {
         abi::SECTION,
         pack::record(&passthrough, &opts.stub_imports, &dirs).as_bytes(),
     );
+    let (bytes, finished) = opts.out.finish(bytes)?;
     let merged = started.elapsed();
     write_atomically(&opts.output, &bytes)?;
+    opts.out.write_beside(&opts.output)?;
 
     if opts.verbose {
         let c = walked.counts;
@@ -312,6 +317,9 @@ pub fn run(opts: Opts) -> Result<()> {
             if let Some(why) = &p.kept_by {
                 eprintln!("  keeps {}::{} ({why})", preview1::MODULE, p.name);
             }
+        }
+        for line in finished.describe() {
+            eprintln!("  {line}");
         }
     }
     Ok(())

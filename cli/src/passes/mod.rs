@@ -35,6 +35,7 @@ pub mod layout;
 pub mod read_manifest;
 pub mod reset;
 pub mod rewire_imports;
+pub mod single_memory;
 pub mod validate;
 pub mod wrap_unreachable;
 
