@@ -1309,6 +1309,49 @@ mod tests {
     }
 
     #[test]
+    fn a_merged_target_that_grows_keeps_the_guests_data_in_place() {
+        use crate::passes::fixtures::Fixture;
+        // The target grows by 3 pages at instantiation, after the guest's
+        // data segment landed: the guest's memory moves up, then the
+        // target writes through the guest as in the plain fixture.
+        let built = Fixture {
+            target_items: "(func $grow (drop (memory.grow (i32.const 3)))) (start $grow)".into(),
+            ..Fixture::default()
+        }
+        .build();
+        let multi = built.parse().merge().unwrap();
+        let (single, report) = run(&multi).unwrap();
+        assert_eq!(report.memory0_added, 0);
+        assert_eq!(report.memory0_replaced, 1, "the target's memory.grow");
+        let engine = wasmi::Engine::default();
+        let module = wasmi::Module::new(&engine, &single).unwrap();
+        let mut store = wasmi::Store::new(&engine, ());
+        let instance = wasmi::Linker::<()>::new(&engine)
+            .instantiate_and_start(&mut store, &module)
+            .unwrap();
+        let call = |store: &mut wasmi::Store<()>, name: &str| {
+            instance
+                .get_typed_func::<(), i32>(&*store, name)
+                .unwrap()
+                .call(store, ())
+                .unwrap()
+        };
+        instance
+            .get_typed_func::<(), ()>(&store, "run")
+            .unwrap()
+            .call(&mut store, ())
+            .unwrap();
+        assert_eq!(call(&mut store, "written"), 9);
+        let base = call(&mut store, host_api::MEMORY_BASE) as usize;
+        assert_eq!(base, 5 * 65536, "the target's 2 pages, grown by 3");
+        let memory = instance.get_memory(&store, "memory").unwrap();
+        let data = memory.data(&store);
+        assert_eq!(&data[base + 16..base + 21], b"hello");
+        assert_eq!(&data[base + 1000..base + 1010], b"guest data");
+        assert_eq!(&data[2 * 65536..base], &vec![0; 3 * 65536][..]);
+    }
+
+    #[test]
     fn one_memory_is_left_alone() {
         let bytes = wasm(r#"(module (memory (export "memory") 1))"#);
         let (out, report) = run(&bytes).unwrap();
