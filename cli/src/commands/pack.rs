@@ -267,15 +267,18 @@ pub fn run(opts: Opts) -> Result<()> {
         hidden_exports: pack::hidden_exports(&app),
         target_exports: pack::target_exports(&app, &guest)?,
     };
+    // What each folder held, not where it was: a path of the packing
+    // machine would make the same inputs pack differently elsewhere.
     let dirs: Vec<(String, String)> = mounts
         .iter()
-        .map(|m| {
-            let from = match &m.host {
-                Some(host) => host.display().to_string(),
-                None => "(empty)".to_string(),
+        .zip(&walked.per_mount)
+        .map(|(m, counts)| {
+            let what = match &m.host {
+                Some(_) => counts.to_string(),
+                None => "an empty folder".to_string(),
             };
             let ro = if m.read_only { ", read-only" } else { "" };
-            (m.guest.clone(), format!("{from}{ro}"))
+            (m.guest.clone(), format!("{what}{ro}"))
         })
         .collect();
     let targets = [Target {

@@ -86,8 +86,24 @@ pub struct Walked {
     pub preopens: Vec<pack::Preopen>,
     /// Every file's bytes, in walk order.
     pub blob: Vec<u8>,
-    /// How many files, folders and symlinks.
+    /// How many files, folders and symlinks, in all.
     pub counts: Counts,
+    /// The same, per mount.
+    pub per_mount: Vec<Counts>,
+}
+
+impl std::fmt::Display for Counts {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let plural = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+        write!(
+            f,
+            "{}, {}, {}, {} bytes",
+            plural(self.files, "file"),
+            plural(self.dirs, "folder"),
+            plural(self.symlinks, "symlink"),
+            self.bytes
+        )
+    }
 }
 
 /// Tallies of a walk.
@@ -114,7 +130,9 @@ pub fn read(mounts: &[Mount], progress: &mut Progress) -> Result<Walked> {
     let mut counts = Counts::default();
     let mut files = Vec::new();
     let mut preopens = Vec::with_capacity(mounts.len());
+    let mut per_mount = Vec::with_capacity(mounts.len());
     for mount in mounts {
+        let before = counts;
         let entries = match &mount.host {
             None => Vec::new(),
             Some(host) => {
@@ -127,6 +145,12 @@ pub fn read(mounts: &[Mount], progress: &mut Progress) -> Result<Walked> {
                     .with_context(|| format!("--dir {}", mount.arg))?
             }
         };
+        per_mount.push(Counts {
+            files: counts.files - before.files,
+            dirs: counts.dirs - before.dirs,
+            symlinks: counts.symlinks - before.symlinks,
+            bytes: counts.bytes - before.bytes,
+        });
         preopens.push(pack::Preopen {
             path: mount.guest.clone(),
             entries,
@@ -164,6 +188,7 @@ pub fn read(mounts: &[Mount], progress: &mut Progress) -> Result<Walked> {
         preopens,
         blob,
         counts,
+        per_mount,
     })
 }
 
