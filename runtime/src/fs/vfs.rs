@@ -89,7 +89,14 @@ impl Preopen {
 /// - `path_open` accepts the sync `fdflags` (wasmtime: `ENOTSUP`);
 /// - `fd_allocate` grows the file (wasmtime: `ENOTSUP`);
 /// - stdio is a character device with `rights::TTY` (wasmtime: the host
-///   fd's type, `UNKNOWN` when piped, and only `FD_READ` or `FD_WRITE`).
+///   fd's type, `UNKNOWN` when piped, and only `FD_READ` or `FD_WRITE`);
+/// - vectored reads and writes use every iovec, as `readv`/`writev`
+///   (wasmtime moves only the first non-empty one);
+/// - a pointer outside the caller's memory, or an enum or flag value
+///   preview1 does not define, is `EFAULT`/`EINVAL` (wasmtime traps).
+///
+/// `tests/tests/conformance.rs` checks all of this against wasmtime, case
+/// by case, each remaining difference listed with its reason.
 pub struct Vfs {
     preopens: &'static [Preopen],
     stdio: &'static dyn Stdio,
