@@ -107,7 +107,11 @@ impl Ctx<'_> {
                 return Err(Errno::Exist);
             }
             Target::Entry { ino, .. } | Target::Dir(ino) => {
-                let flags = (has(oflags::DIRECTORY), has(oflags::TRUNC), has(oflags::CREAT));
+                let flags = (
+                    has(oflags::DIRECTORY),
+                    has(oflags::TRUNC),
+                    has(oflags::CREAT),
+                );
                 self.open_existing(ino, flags, req.base)?;
                 ino
             }
