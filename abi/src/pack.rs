@@ -365,7 +365,9 @@ impl<'a> Image<'a> {
     }
 
     fn str(&self, at: u32, len: u32) -> Result<&'a str, Error> {
-        let end = (at as usize).checked_add(len as usize).ok_or(Error::Corrupt)?;
+        let end = (at as usize)
+            .checked_add(len as usize)
+            .ok_or(Error::Corrupt)?;
         let bytes = self.bytes.get(at as usize..end).ok_or(Error::Corrupt)?;
         core::str::from_utf8(bytes).map_err(|_| Error::Corrupt)
     }

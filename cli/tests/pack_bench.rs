@@ -62,7 +62,10 @@ fn wasi_virt() -> &'static str {
 }
 
 fn repo() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 fn node() -> Option<PathBuf> {
@@ -166,7 +169,11 @@ fn pack_and_start_a_100_mib_tree_of_5000_files() {
                 print!("{}", String::from_utf8_lossy(&out.stderr));
             }
             let size = std::fs::metadata(&out).unwrap().len();
-            let mode = if inherit { "--stdio inherit" } else { "all virtual" };
+            let mode = if inherit {
+                "--stdio inherit"
+            } else {
+                "all virtual"
+            };
             println!(
                 "{name} ({mode}): pack {:.3} s, output {:.1} MiB",
                 took.as_secs_f64(),
@@ -179,7 +186,10 @@ fn pack_and_start_a_100_mib_tree_of_5000_files() {
                     c.arg(&run).arg(&out);
                     c
                 });
-                println!("  start-up and one read in Node: {:.0} ms", t.as_secs_f64() * 1e3);
+                println!(
+                    "  start-up and one read in Node: {:.0} ms",
+                    t.as_secs_f64() * 1e3
+                );
             }
             if inherit && let Some(wasmtime) = wasmtime() {
                 let t = best_of_five(|| {

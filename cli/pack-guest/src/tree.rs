@@ -21,8 +21,14 @@ unsafe extern "C" {
 
 const _: () = {
     use wasi_virt::abi::pack;
-    assert!(matches!(pack::BLOB_TO_TARGET.as_bytes(), b"blob_read_to_target"));
-    assert!(matches!(pack::BLOB_TO_GUEST.as_bytes(), b"blob_read_to_guest"));
+    assert!(matches!(
+        pack::BLOB_TO_TARGET.as_bytes(),
+        b"blob_read_to_target"
+    ));
+    assert!(matches!(
+        pack::BLOB_TO_GUEST.as_bytes(),
+        b"blob_read_to_guest"
+    ));
 };
 
 /// The blob: the data segment holding every mounted file's bytes.

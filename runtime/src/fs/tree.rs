@@ -66,7 +66,8 @@ impl Content {
             Content::Blob(blob) => {
                 let len = u32::try_from(len).map_err(|_| Errno::Fault)?;
                 caller.memory.check(dst, len)?;
-                blob.source.read_to(caller, dst, blob.offset + at as u32, len)
+                blob.source
+                    .read_to(caller, dst, blob.offset + at as u32, len)
             }
         }
     }
@@ -459,11 +460,7 @@ impl Tree {
     }
 
     fn subdirs(&self, d: &Dir) -> u64 {
-        let pending = d
-            .pending
-            .iter()
-            .filter(|(_, n)| n.is_dir())
-            .count();
+        let pending = d.pending.iter().filter(|(_, n)| n.is_dir()).count();
         let live = d.entries.values().filter(|&&ino| self.is_dir(ino)).count();
         (pending + live) as u64
     }
