@@ -22,8 +22,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str =
-    "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo [pack|merge] | fuzz [--time SECS] [FUZZ ARGS…]>";
+const USAGE: &str = "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo [pack|merge] | fuzz [--time SECS] [FUZZ ARGS…]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
