@@ -254,7 +254,8 @@ const CONTROL_HELPERS: [&str; 3] = ["exit_code", "reset", "run"];
 /// The export a listed function calls: its `#[link_name = "…"]`, else its
 /// own name.
 fn export_name(f: &syn::ForeignItemFn) -> syn::Result<String> {
-    for attr in &f.attrs {
+    // Only one attribute may be written, and it must be `link_name`.
+    if let Some(attr) = f.attrs.first() {
         if attr.path().is_ident("link_name") {
             let value: LitStr = match &attr.meta {
                 syn::Meta::NameValue(nv) => syn::parse2(nv.value.to_token_stream())?,
