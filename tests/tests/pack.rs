@@ -43,7 +43,7 @@ fn pack(app: &Path, out: &Path, options: &[&str]) {
         "-o".as_ref(),
         out.as_os_str(),
     ];
-    args.extend(options.iter().map(|o| OsStr::new(o)));
+    args.extend(options.iter().map(OsStr::new));
     let (code, _, stderr) = wasi_virt(&args);
     assert_eq!(code, 0, "pack failed: {stderr}");
 }
@@ -580,7 +580,7 @@ fn assert_refused(options: &[&str], cause: &str) {
         "-o".as_ref(),
         out.as_os_str(),
     ];
-    args.extend(options.iter().map(|o| OsStr::new(o)));
+    args.extend(options.iter().map(OsStr::new));
     let (code, _, stderr) = wasi_virt(&args);
     // 1, or 2 for a usage error clap reports.
     assert!(code == 1 || code == 2, "{stderr}");

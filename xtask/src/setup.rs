@@ -152,7 +152,10 @@ fn wasi_clang() -> Result<()> {
     };
     let mut install = vec!["install", "-y", "-qq"];
     install.extend(third_party::C_TOOLCHAIN_PACKAGES);
-    if !apt(&install) && !(apt(&["update", "-qq"]) && apt(&install)) {
+    // The package lists of a fresh machine may be missing or stale: update
+    // them only when a first install fails.
+    let installed = apt(&install) || (apt(&["update", "-qq"]) && apt(&install));
+    if !installed {
         bail!(
             "cannot install the C toolchain for wasm32-wasi; install {} (Debian) and retry",
             third_party::C_TOOLCHAIN_PACKAGES.join(" ")

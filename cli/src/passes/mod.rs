@@ -18,7 +18,8 @@
 //!    the target's export).
 //! 6. [`bridge_memories`]: the bodies of the generated bridge functions, one
 //!    `memory.copy`/`memory.fill`/`memory.size` each.
-//! 6c. [`control`]: run control: the entries, unwinding and reset of the
+//!
+//!    Then [`control`]: run control: the entries, unwinding and reset of the
 //!    targets (`wrap_unreachable!`, `app::reset()`), with the code rewrite
 //!    of [`wrap_unreachable`] and the functions of [`reset`].
 //! 7. [`emit`]: one streaming pass over all inputs: a target that kept its

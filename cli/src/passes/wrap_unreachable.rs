@@ -182,19 +182,20 @@ fn scan_body(
             {
                 scan.reset_ops = true
             }
-            Operator::TryTable { try_table } if strategy == Some(Strategy::Exceptions) => {
-                if try_table.catches.iter().any(|c| {
-                    matches!(
-                        c,
-                        wasmparser::Catch::All { .. } | wasmparser::Catch::AllRef { .. }
-                    )
-                }) {
-                    bail!(
-                        "{}: function {} catches every exception (`try_table` with `catch_all`), which would catch the unwinding of --unwind exceptions; merge with --unwind flags",
-                        m.name,
-                        m.func_imports + index
-                    );
-                }
+            Operator::TryTable { try_table }
+                if strategy == Some(Strategy::Exceptions)
+                    && try_table.catches.iter().any(|c| {
+                        matches!(
+                            c,
+                            wasmparser::Catch::All { .. } | wasmparser::Catch::AllRef { .. }
+                        )
+                    }) =>
+            {
+                bail!(
+                    "{}: function {} catches every exception (`try_table` with `catch_all`), which would catch the unwinding of --unwind exceptions; merge with --unwind flags",
+                    m.name,
+                    m.func_imports + index
+                );
             }
             _ => {}
         }
