@@ -5,13 +5,17 @@
 //! [`wasm_smith`] (through `arbitrary`) to build a random **valid** preview1
 //! target — it imports WASI functions with their exact signatures, exports
 //! `_start`, has one 32-bit memory, and uses multi-value, reference types,
-//! bulk memory and tail calls. Each target is merged with the example guest
+//! bulk memory and tail calls; an `unreachable` or a `proc_exit` call is
+//! planted at the start of one of its functions in two cases out of three
+//! (see [`target`]). Each target is merged with the example guest
 //! (`vfs-demo`) by the `wasi-virt` binary three ways, and checked:
 //!
 //! 1. **no crash**: every merge ends with an output or a clean refusal (exit
 //!    code 1, one `error:` line) of a kind a valid target may get (it imports
 //!    no WASI function at all); a panic, a signal or another refusal is a
-//!    finding;
+//!    finding. Each target is also merged once damaged (cut short, a bit
+//!    flipped, a byte inserted, bytes set to `0xff`): any clean refusal that
+//!    names it will do, but no crash;
 //! 2. **every output validates** (plain, `wrap_unreachable`, and
 //!    `wrap_unreachable` with `--unwind exceptions`);
 //! 3. **wrap_unreachable keeps the target's behaviour**: the plain and the
@@ -59,6 +63,9 @@ pub enum Verdict {
     Refused,
     /// Merged and validated, and both runs compared equal.
     Compared,
+    /// As `Compared`, where the plain run stopped at `proc_exit` or
+    /// `unreachable`, so the wrapped one had to unwind.
+    Unwound,
     /// Merged and validated; the runs were not compared (fuel or stack
     /// exhausted).
     NotCompared,
@@ -86,12 +93,17 @@ pub struct Stats {
     pub cases: u64,
     /// Cases wasm-smith built a module for.
     pub generated: u64,
-    /// Merges run (three per generated target that merges).
+    /// Merges run (one of the damaged target, then three per generated
+    /// target that merges).
     pub merges: u64,
+    /// Damaged targets merged (each must merge or be refused cleanly).
+    pub damaged: u64,
     /// Targets refused as expected.
     pub refused: u64,
     /// Cases whose plain and wrapped runs were compared.
     pub compared: u64,
+    /// Of those, the cases where the wrapped run had to unwind.
+    pub unwound: u64,
     /// Cases merged but not compared (fuel or stack exhausted).
     pub not_compared: u64,
     /// Findings.
@@ -105,14 +117,16 @@ impl fmt::Display for Stats {
         let secs = self.elapsed.as_secs_f64();
         write!(
             f,
-            "{} cases in {:.1} s ({:.0}/s): {} targets generated, {} merges, {} refused as expected, {} runs compared, {} not compared (fuel or stack), {} findings",
+            "{} cases in {:.1} s ({:.0}/s): {} targets generated, {} merges ({} of damaged targets), {} refused as expected, {} runs compared ({} unwinding), {} not compared (fuel or stack), {} findings",
             self.cases,
             secs,
             self.cases as f64 / secs.max(1e-9),
             self.generated,
             self.merges,
+            self.damaged,
             self.refused,
             self.compared,
+            self.unwound,
             self.not_compared,
             self.findings
         )
@@ -167,6 +181,10 @@ impl Fuzzer {
             Ok(Verdict::NotGenerated) => {}
             Ok(Verdict::Refused) => self.stats.refused += 1,
             Ok(Verdict::Compared) => self.stats.compared += 1,
+            Ok(Verdict::Unwound) => {
+                self.stats.compared += 1;
+                self.stats.unwound += 1;
+            }
             Ok(Verdict::NotCompared) => self.stats.not_compared += 1,
             Err(_) => self.stats.findings += 1,
         }
@@ -182,6 +200,20 @@ impl Fuzzer {
             what,
             target: target.clone(),
         };
+        // The same target damaged first: whatever the merge makes of it, it
+        // must not crash.
+        let damaged = damage(&target, data);
+        let damaged_finding = |what: String| Finding {
+            what: format!("damaged target: {what}"),
+            target: damaged.clone(),
+        };
+        let merge = Merge::new(self.dir.path(), &self.cli, &damaged)
+            .map_err(|e| damaged_finding(format!("{e:#}")))?;
+        self.stats.merges += 1;
+        self.stats.damaged += 1;
+        merge
+            .anything()
+            .map_err(|e| damaged_finding(format!("{e:#}")))?;
         let merge = Merge::new(self.dir.path(), &self.cli, &target)
             .map_err(|e| finding(format!("{e:#}")))?;
         self.stats.merges += 1;
@@ -196,6 +228,35 @@ impl Fuzzer {
             .map_err(|e| finding(format!("{e:#}")))?;
         differential(&plain, &wrapped).map_err(finding)
     }
+}
+
+/// `target` damaged as the last bytes of `data` say: cut short, a bit
+/// flipped, a byte inserted, or a run of bytes set to `0xff` (an endless
+/// LEB128, a huge count).
+fn damage(target: &[u8], data: &[u8]) -> Vec<u8> {
+    let mut pick = [0u8; 8];
+    for (i, b) in data.iter().rev().take(8).enumerate() {
+        pick[i] = *b;
+    }
+    let pick = u64::from_le_bytes(pick);
+    // Past the 8-byte header: its errors are few, and the bad-inputs tests
+    // check them.
+    let at = 8 + (pick >> 8) as usize % target.len().saturating_sub(8).max(1);
+    let mut out = target.to_vec();
+    match pick % 4 {
+        0 => out.truncate(at),
+        1 => {
+            if let Some(b) = out.get_mut(at) {
+                *b ^= 1 << ((pick >> 4) % 8);
+            }
+        }
+        2 => out.insert(at.min(out.len()), (pick >> 40) as u8),
+        _ => {
+            let end = (at + 1 + (pick >> 40) as usize % 5).min(out.len());
+            out[at.min(end)..end].fill(0xff);
+        }
+    }
+    out
 }
 
 /// `guest` with a second manifest section saying `wrap_unreachable app`
@@ -261,7 +322,9 @@ fn differential(plain: &[u8], wrapped: &[u8]) -> Result<Verdict, String> {
             b.memory.len()
         ));
     }
-    if differences.is_empty() {
+    if differences.is_empty() && expected_end != a.end {
+        Ok(Verdict::Unwound)
+    } else if differences.is_empty() {
         Ok(Verdict::Compared)
     } else {
         Err(format!(
