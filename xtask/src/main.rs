@@ -12,7 +12,10 @@
 //!   wasmi with no imports.
 //! - `fuzz [ARGS…]`: the full fuzzing run (`fuzz/`; `--time 600` unless
 //!   told otherwise).
+//! - `bench [RUNS]`: wasi-virt against its peers (wasm-merge, wasm-tools,
+//!   host WASI, browser_wasi_shim), one table of ratios (BENCHMARKS.md).
 
+mod bench;
 mod demo;
 mod fuzz;
 mod setup;
@@ -22,7 +25,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo [pack|merge] | fuzz [--time SECS] [FUZZ ARGS…]>";
+const USAGE: &str = "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo [pack|merge] | fuzz [--time SECS] [FUZZ ARGS…] | bench [RUNS]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -33,6 +36,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&rest),
         Some("demo") => demo::run(&rest),
         Some("fuzz") => fuzz::run(&rest),
+        Some("bench") => bench::run(&rest),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)

