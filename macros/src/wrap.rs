@@ -44,15 +44,17 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         }
         seen.push(name.clone());
         records.push_str(&Record::WrapUnreachable(name).encode());
-        checks.push(quote_spanned!(target.span()=> &self::#target::CALLER));
+        checks.push(
+            quote_spanned!(target.span()=> let _: &::wasi_virt::Caller = &self::#target::CALLER;),
+        );
     }
     let manifest = crate::import::manifest_static(&records);
     Ok(quote! {
         const _: () = {
             // Each target must be declared with `import_wasm!`.
             #[allow(dead_code)]
-            fn __wasi_virt_wrapped() -> &'static [&'static ::wasi_virt::Caller] {
-                &[#(#checks),*]
+            fn __wasi_virt_wrapped() {
+                #(#checks)*
             }
             #manifest
         };
