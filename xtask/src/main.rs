@@ -12,10 +12,13 @@
 //!   wasmi with no imports.
 //! - `fuzz [ARGS…]`: the full fuzzing run (`fuzz/`; `--time 600` unless
 //!   told otherwise).
+//! - `bench-unwind [RUNS]`: what `wrap_unreachable!` costs in code size and
+//!   run time under each `--unwind` strategy (numbers for BENCHMARKS.md).
 //! - `bench [RUNS]`: wasi-virt against its peers (wasm-merge, wasm-tools,
 //!   host WASI, browser_wasi_shim), one table of ratios (BENCHMARKS.md).
 
 mod bench;
+mod bench_unwind;
 mod demo;
 mod fuzz;
 mod setup;
@@ -25,7 +28,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo [pack|merge] | fuzz [--time SECS] [FUZZ ARGS…] | bench [RUNS]>";
+const USAGE: &str = "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo [pack|merge] | fuzz [--time SECS] [FUZZ ARGS…] | bench-unwind [RUNS] | bench [RUNS]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -36,6 +39,7 @@ fn main() -> ExitCode {
         Some("test") => test::run(&rest),
         Some("demo") => demo::run(&rest),
         Some("fuzz") => fuzz::run(&rest),
+        Some("bench-unwind") => bench_unwind::run(&rest),
         Some("bench") => bench::run(&rest),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
