@@ -314,7 +314,10 @@ fn inspect_json_is_one_object() {
         ),
         "{stdout}"
     );
-    assert!(stdout.ends_with("\"manifest\":null}\n"), "{stdout}");
+    assert!(
+        stdout.ends_with("\"manifest\":null,\"targets\":[]}\n"),
+        "{stdout}"
+    );
 }
 
 #[test]
