@@ -150,8 +150,8 @@ fn build_guest(wrap: bool) -> Result<PathBuf> {
 /// The size of a module's code section.
 fn code_size(bytes: &[u8]) -> Result<usize> {
     for payload in wasmparser::Parser::new(0).parse_all(bytes) {
-        if let wasmparser::Payload::CodeSectionStart { range, .. } = payload? {
-            return Ok(range.end - range.start);
+        if let wasmparser::Payload::CodeSectionStart { size, .. } = payload? {
+            return Ok(size as usize);
         }
     }
     Ok(0)
