@@ -8,6 +8,7 @@
 mod commands;
 mod js;
 mod module;
+mod optimize;
 mod pack;
 mod passes;
 mod provenance;
@@ -55,7 +56,7 @@ fn main() -> ExitCode {
             "error: internal error: {message}{place}; this is a wasi-virt bug, please report it"
         );
     }));
-    let cli = Cli::parse();
+    let cli = Cli::parse_from(commands::output::spell_out_optimize(std::env::args_os()));
     let result = match cli.command {
         Command::Merge(opts) => commands::merge::run(opts),
         Command::Pack(opts) => commands::pack::run(opts),

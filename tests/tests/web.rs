@@ -213,6 +213,41 @@ fn the_single_memory_demo_gives_the_same_outcome_in_wasmi_and_node() {
     }
 }
 
+#[test]
+fn the_optimized_demo_gives_the_same_outcome() {
+    // -Oz after --single-memory: binaryen keeps the host API and the base
+    // export, and the program prints the same.
+    let reference = run_in_wasmi(&std::fs::read(vfs_demo(false)).unwrap(), "_start").unwrap();
+    let out = site().join("vfs-oz.wasm");
+    let output = Command::new(wasi_virt_bin())
+        .arg("merge")
+        .arg(wasm_example("vfs-demo", "wasm32-wasip1"))
+        .arg(wasm_example("demo-app", "wasm32-wasip1"))
+        .arg("-o")
+        .arg(&out)
+        .args(["--single-memory", "-Oz"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    if stderr.contains("built without binaryen") {
+        eprintln!("note: skipping: the CLI was built without the `wasm-opt` feature");
+        return;
+    }
+    assert!(output.status.success(), "{stderr}");
+    let optimized = std::fs::read(&out).unwrap();
+    assert!(optimized.len() < std::fs::metadata(vfs_demo(true)).unwrap().len() as usize);
+    assert_eq!(run_in_wasmi(&optimized, "_start").unwrap(), reference);
+    if have(Tool::Node20) {
+        let output = Command::new(tools::node20().unwrap())
+            .arg(node_project_dir().join("run.mjs"))
+            .arg(&out)
+            .output()
+            .unwrap();
+        assert_eq!(output.stdout, reference.stdout);
+        assert_eq!(output.status.code(), reference.exit_code);
+    }
+}
+
 /// Loads the page in Chromium, types, clicks Run; what the page shows.
 fn in_chromium(page: &str, args: &str, file: &str) -> Value {
     let node = Tool::Node22.locate().unwrap();

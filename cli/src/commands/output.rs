@@ -1,17 +1,18 @@
 //! What `merge` and `pack` share about their output beyond `-o`: the
-//! form of the module (`--single-memory`) and what is written next to it
-//! (`--js`). Flattened into both commands' `Opts`, applied by [`OutputOpts::finish`]
+//! form of the module (`--single-memory`, `-O`) and what is written next to
+//! it (`--js`). Flattened into both commands' `Opts`, applied by [`OutputOpts::finish`]
 //! to the validated bytes of the merge and by [`OutputOpts::write_beside`] once the
 //! module is written.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
 use anyhow::{Context, Result};
 
 use super::merge::{check_output, write_atomically};
-use crate::js;
 use crate::passes::single_memory;
 use crate::passes::validate::validate;
+use crate::{js, optimize};
 
 /// Output options shared by `merge` and `pack`.
 #[derive(clap::Args, Debug, Default)]
@@ -28,6 +29,28 @@ pub struct OutputOpts {
     /// grows.
     #[arg(long)]
     pub single_memory: bool,
+    /// Optimize the output with binaryen (after --single-memory): `-O`
+    /// (as `-Os`), `-O0` … `-O4`, `-Os`, `-Oz`.
+    #[arg(short = 'O', value_name = "LEVEL")]
+    pub optimize: Option<optimize::Level>,
+}
+
+/// `-O` alone means `-Os`, as for `wasm-opt`; clap cannot take an optional
+/// value attached to a short flag without also taking the next argument
+/// (`-O app.wasm`), so a lone `-O` is spelled out before parsing. Arguments
+/// after `--` (the program's, for `pack`) are left alone.
+pub fn spell_out_optimize(args: impl IntoIterator<Item = OsString>) -> Vec<OsString> {
+    let mut after_dashes = false;
+    args.into_iter()
+        .map(|arg| {
+            after_dashes |= arg == "--";
+            if !after_dashes && arg == "-O" {
+                OsString::from("-Os")
+            } else {
+                arg
+            }
+        })
+        .collect()
 }
 
 /// What [`OutputOpts::finish`] did, for `-v`.
@@ -35,6 +58,8 @@ pub struct OutputOpts {
 pub struct Finished {
     /// The single-memory pass's report, if it ran.
     pub single_memory: Option<single_memory::Report>,
+    /// The optimization level and the sizes before and after.
+    pub optimized: Option<(optimize::Level, usize, usize)>,
 }
 
 impl OutputOpts {
@@ -59,6 +84,15 @@ impl OutputOpts {
             bytes = single;
             finished.single_memory = Some(report);
         }
+        if let Some(level) = self.optimize {
+            let before = bytes.len();
+            let optimized = optimize::run(&bytes, level).context("while optimizing the output")?;
+            validate(&optimized).map_err(|e| {
+                anyhow::anyhow!("binaryen's output ({level}) does not validate: {e}")
+            })?;
+            finished.optimized = Some((level, before, optimized.len()));
+            bytes = optimized;
+        }
         Ok((bytes, finished))
     }
 
@@ -80,6 +114,28 @@ impl Finished {
         if let Some(r) = &self.single_memory {
             lines.push(r.describe());
         }
+        if let Some((level, before, after)) = self.optimized {
+            lines.push(format!(
+                "optimized ({level}): {} -> {}",
+                super::merge::size(before),
+                super::merge::size(after)
+            ));
+        }
         lines
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_lone_dash_o_is_dash_os_before_the_programs_arguments() {
+        let args = ["wasi-virt", "merge", "-O", "g.wasm", "-Oz", "--", "-O"].map(OsString::from);
+        let spelled = spell_out_optimize(args);
+        assert_eq!(
+            spelled,
+            ["wasi-virt", "merge", "-Os", "g.wasm", "-Oz", "--", "-O"]
+        );
     }
 }
