@@ -8,7 +8,6 @@
 //! is bounds-checked here first, in 64-bit arithmetic, so a hostile pointer
 //! or length gets `EFAULT` and never traps inside the guest.
 
-use alloc::vec;
 use alloc::vec::Vec;
 
 use crate::types::{Errno, Iovec};
@@ -123,7 +122,7 @@ impl Memory {
     /// Reads `len` bytes at `ptr` into a new vector, in one copy.
     pub fn read_vec(&self, ptr: u32, len: u32) -> Result<Vec<u8>, Errno> {
         self.check(ptr, len)?;
-        let mut buf = vec![0u8; len as usize];
+        let mut buf = zeroed(len as usize)?;
         // SAFETY: range checked just above; `buf` has `len` bytes.
         unsafe { (self.bridge.read)(buf.as_mut_ptr(), ptr, len) };
         Ok(buf)
@@ -191,30 +190,33 @@ impl Memory {
             .ok_or(Errno::Fault)?;
         let raw = self.read_vec(iovs, bytes_len)?;
         let size = self.size();
-        raw.chunks_exact(Iovec::SIZE)
-            .map(|c| {
-                let iov = Iovec {
-                    buf: u32::from_le_bytes(c[0..4].try_into().unwrap()),
-                    buf_len: u32::from_le_bytes(c[4..8].try_into().unwrap()),
-                };
-                if iov.buf as u64 + iov.buf_len as u64 <= size {
-                    Ok(iov)
-                } else {
-                    Err(Errno::Fault)
-                }
-            })
-            .collect()
+        let mut out = Vec::new();
+        out.try_reserve_exact(iovs_len as usize)
+            .map_err(|_| Errno::Nomem)?;
+        for c in raw.chunks_exact(Iovec::SIZE) {
+            let iov = Iovec {
+                buf: u32::from_le_bytes(c[0..4].try_into().unwrap()),
+                buf_len: u32::from_le_bytes(c[4..8].try_into().unwrap()),
+            };
+            if iov.buf as u64 + iov.buf_len as u64 > size {
+                return Err(Errno::Fault);
+            }
+            out.push(iov);
+        }
+        Ok(out)
     }
 
     /// Gathers the bytes an iovec array names into one vector: one copy per
     /// buffer. The total is capped at `u32::MAX` (`EINVAL` beyond, as a host
-    /// gives for an `ssize_t` overflow).
+    /// gives for an `ssize_t` overflow); `ENOMEM` when the guest cannot hold
+    /// it (the buffers may all name the same bytes, so the total is not
+    /// bounded by the target's memory).
     pub fn gather(&self, iovs: &[Iovec]) -> Result<Vec<u8>, Errno> {
         let total = iovs
             .iter()
             .try_fold(0u32, |acc, iov| acc.checked_add(iov.buf_len));
         let total = total.ok_or(Errno::Inval)?;
-        let mut out = vec![0u8; total as usize];
+        let mut out = zeroed(total as usize)?;
         let mut at = 0usize;
         for iov in iovs {
             let end = at + iov.buf_len as usize;
@@ -239,6 +241,15 @@ impl Memory {
         }
         Ok(done)
     }
+}
+
+/// A zeroed buffer of `len` bytes, or `ENOMEM`: a target chooses `len`, and
+/// running the guest out of memory would trap inside it.
+fn zeroed(len: usize) -> Result<Vec<u8>, Errno> {
+    let mut buf = Vec::new();
+    buf.try_reserve_exact(len).map_err(|_| Errno::Nomem)?;
+    buf.resize(len, 0);
+    Ok(buf)
 }
 
 /// Who is calling: the target (or the guest itself, `self`) whose WASI

@@ -102,7 +102,11 @@ impl Stdio for StdioConfig {
         match self.stream(fd) {
             Stream::Capture => {
                 let buffer = if fd == 1 { &STDOUT } else { &STDERR };
-                buffer.0.borrow_mut().extend_from_slice(bytes);
+                let mut buffer = buffer.0.borrow_mut();
+                // A full buffer is a full disk (`ENOSPC`), not a trap in
+                // the guest: a target decides how much it writes.
+                buffer.try_reserve(bytes.len()).map_err(|_| Errno::Nospc)?;
+                buffer.extend_from_slice(bytes);
                 Ok(bytes.len())
             }
             Stream::Inherit(host) => (host.write)(fd, bytes),

@@ -15,6 +15,9 @@
 //! without a trap (a hostile call never traps inside the guest), and under
 //! wasmtime nothing appears beside the preopened folder (nothing outside the
 //! preopen was reachable to write to).
+//!
+//! To add a case: write it with the project's answer, then run the test with
+//! `HOSTILE_EXPLORE=1 -- --nocapture` to see wasmtime's answer to each call.
 
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
@@ -1277,17 +1280,18 @@ fn a_million_iovecs() {
     let mut p = Program::new();
     // Grown by 130 pages: the array starts at the old end.
     p.raw("(drop (memory.grow (i32.const 130)))");
-    let fill = |buf: u32, len: u32| {
+    let fill_n = |buf: u32, len: u32, count: u32| {
         format!(
             "(local.set 0 (i32.const 0))
              (loop $fill
                (i32.store (i32.add (i32.const {END}) (i32.shl (local.get 0) (i32.const 3))) (i32.const {buf}))
                (i32.store (i32.add (i32.const {}) (i32.shl (local.get 0) (i32.const 3))) (i32.const {len}))
                (local.set 0 (i32.add (local.get 0) (i32.const 1)))
-               (br_if $fill (i32.lt_u (local.get 0) (i32.const {N}))))",
+               (br_if $fill (i32.lt_u (local.get 0) (i32.const {count}))))",
             END + 4
         )
     };
+    let fill = |buf: u32, len: u32| fill_n(buf, len, N);
     let hello = p.s("hello.txt");
     p.call_then("open hello.txt", &open(3, 0, &hello, 0), R, SUCCESS, 4);
     p.raw(&fill(BUF, 1));
@@ -1311,6 +1315,21 @@ fn a_million_iovecs() {
         EINVAL,
     )
     .wasmtime("fd_write a million 8 KiB iovecs (8 GB): 0", "wasmtime writes the first non-empty iovec only; the project writes all or, past u32::MAX bytes (what nwritten can say), nothing: EINVAL, as writev past SSIZE_MAX");
+    // Just under 4 GiB to stderr from one 4 KiB buffer named 2^20 - 1
+    // times: more than the guest can ever hold, whatever the engine.
+    p.raw(&fill_n(0, 4096, (1 << 20) - 1));
+    p.raw(&format!("(i32.store (i32.const {R}) (i32.const 0))"));
+    p.call_then(
+        "fd_write 4 GiB to stderr from 4 KiB",
+        &format!(
+            "(call $fd_write (i32.const 2) (i32.const {END}) (i32.const {}) (i32.const {R}))",
+            (1 << 20) - 1
+        ),
+        R,
+        ENOMEM,
+        0,
+    )
+    .wasmtime("fd_write 4 GiB to stderr from 4 KiB: 0 4096", "wasmtime writes the first non-empty iovec only; the project gathers them all, and answers ENOMEM when the guest cannot hold them");
     check(&p);
 }
 
