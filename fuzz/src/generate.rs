@@ -9,7 +9,7 @@ use wasi_virt_abi::preview1;
 /// The wasm-smith configuration for targets: any of the 46 preview1
 /// functions may be imported (with its exact signature), `_start` is
 /// exported, there is exactly one 32-bit memory of at most 1 MiB (so that a
-/// run stays small), and the proposals the issue asks for are on:
+/// run stays small), and the proposals merged outputs must handle are on:
 /// multi-value, reference types, bulk memory, tail calls (with sign
 /// extension, saturating conversions and extended constant expressions).
 /// Off: what wasmi or the merge do not take (SIMD, threads, memory64, GC,

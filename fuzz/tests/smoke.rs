@@ -1,5 +1,5 @@
 //! The bounded fuzzing run CI does: a fixed seed, a fixed number of cases
-//! (well under the two minutes the issue allows). Any finding fails the
+//! (well under two minutes). Any finding fails the
 //! test with the seed and case that reproduce it.
 
 use wasi_virt_fuzz::{Fuzzer, case_bytes};

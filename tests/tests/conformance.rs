@@ -128,11 +128,11 @@ const NO_TRAP: &Why = &Why {
 };
 const ESCAPE: &Why = &Why {
     tag: "escape",
-    text: "a path leading out of its directory fd is ENOTCAPABLE by design (DESIGN.md); wasmtime answers EPERM (the issue accepts either)",
+    text: "a path leading out of its directory fd is ENOTCAPABLE by design: the capability is missing; wasmtime answers EPERM",
 };
 const RIGHTS: &Why = &Why {
     tag: "rights",
-    text: "rights are enforced and only narrowed (issue 3); wasmtime ignores them: it answers ENOTSUP to fd_fdstat_set_rights and lets an fd do what its open mode allows",
+    text: "rights are enforced and only narrowed, as preview1 defines them; wasmtime ignores them: it answers ENOTSUP to fd_fdstat_set_rights and lets an fd do what its open mode allows",
 };
 const ALLOCATE: &Why = &Why {
     tag: "allocate",
@@ -140,7 +140,7 @@ const ALLOCATE: &Why = &Why {
 };
 const SYNC_FLAGS: &Why = &Why {
     tag: "sync-flags",
-    text: "the sync fdflags are accepted (a memory filesystem is always in sync), as issue 3 asks; wasmtime answers ENOTSUP",
+    text: "the sync fdflags are accepted (a memory filesystem is always in sync); wasmtime answers ENOTSUP",
 };
 const CPUTIME: &Why = &Why {
     tag: "cputime",

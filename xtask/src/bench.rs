@@ -389,7 +389,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         println!("| {a} | {b} | {c} | {d} |");
     }
 
-    // Unwinding: issue 4's own command, when it exists.
+    // Unwinding: `cargo xtask bench-unwind`, when it exists.
     println!();
     let unwind = cargo()
         .current_dir(repo_root())
