@@ -100,10 +100,14 @@ impl<C: Clock + Sync + 'static> Poll for VirtualPoll<C> {
             .ok_or(Errno::Fault)?;
         mem.check(events, out_len)?;
         let raw = mem.read_vec(subscriptions, in_len)?;
-        let subs = raw
-            .chunks_exact(Subscription::SIZE)
-            .map(|c| Subscription::from_bytes(c.try_into().unwrap()))
-            .collect::<Result<Vec<_>, _>>()?;
+        // A target chooses how many: reserve fallibly (ENOMEM), never run
+        // the guest out of memory. Each subscription fires at most once.
+        let n = nsubscriptions as usize;
+        let mut subs = Vec::new();
+        subs.try_reserve_exact(n).map_err(|_| Errno::Nomem)?;
+        for c in raw.chunks_exact(Subscription::SIZE) {
+            subs.push(Subscription::from_bytes(c.try_into().unwrap())?);
+        }
 
         let event = |s: &Subscription, kind, error| Event {
             userdata: s.userdata,
@@ -113,7 +117,9 @@ impl<C: Clock + Sync + 'static> Poll for VirtualPoll<C> {
             flags: 0,
         };
         let mut fired: Vec<Event> = Vec::new();
+        fired.try_reserve_exact(n).map_err(|_| Errno::Nomem)?;
         let mut deadlines = Vec::new();
+        deadlines.try_reserve_exact(n).map_err(|_| Errno::Nomem)?;
         for s in &subs {
             match s.kind {
                 SubscriptionKind::FdRead(fd) | SubscriptionKind::FdWrite(fd) => {
@@ -162,7 +168,13 @@ impl<C: Clock + Sync + 'static> Poll for VirtualPoll<C> {
         for d in deadlines.iter().filter(due) {
             fired.push(event(d.0, Eventtype::Clock, Errno::Success));
         }
-        let bytes: Vec<u8> = fired.iter().flat_map(|e| e.to_bytes()).collect();
+        let mut bytes = Vec::new();
+        bytes
+            .try_reserve_exact(fired.len() * Event::SIZE)
+            .map_err(|_| Errno::Nomem)?;
+        fired
+            .iter()
+            .for_each(|e| bytes.extend_from_slice(&e.to_bytes()));
         mem.write(events, &bytes)?;
         Ok(fired.len() as u32)
     }
