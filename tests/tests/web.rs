@@ -137,6 +137,57 @@ fn the_js_wrapper_runs_the_program_again_and_reads_its_files() {
     assert_eq!(result["dirs"]["/hello.txt"], "error: ENOTDIR");
 }
 
+/// Deno from `tests/node` (npm `@deno/linux-x64-glibc`), if installed; on
+/// CI its absence fails the test, as [`have`] does for other tools.
+fn deno() -> Option<PathBuf> {
+    let deno = node_project_dir().join("node_modules/@deno/linux-x64-glibc/deno");
+    if deno.is_file() {
+        return Some(deno);
+    }
+    assert!(
+        !tools::is_ci(),
+        "{} not found: run `cargo xtask setup`",
+        deno.display()
+    );
+    eprintln!("note: skipping a test: no Deno at {}", deno.display());
+    None
+}
+
+#[test]
+fn the_js_wrapper_runs_in_deno_as_in_node() {
+    let Some(deno) = deno() else { return };
+    if !have(Tool::Node22) {
+        return;
+    }
+    let plan_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(plan_file.path(), plan().to_string()).unwrap();
+    // The same script: Deno runs Node's `node:` modules and `process`.
+    let output = Command::new(deno)
+        .args([
+            "run",
+            "--quiet",
+            "--no-config",
+            "--allow-read",
+            "--allow-env",
+        ])
+        .arg(node_project_dir().join("run-js.mjs"))
+        .arg(site().join("demo-single.js"))
+        .arg(plan_file.path())
+        .env("DENO_NO_UPDATE_CHECK", "1")
+        .env("DENO_DIR", site().join(".deno"))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        output.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let in_deno: Value = serde_json::from_str(stdout.trim()).unwrap();
+    let in_node = run_js(&Tool::Node22.locate().unwrap(), "demo-single.js", &plan());
+    assert_eq!(in_deno, in_node);
+}
+
 #[test]
 fn the_single_memory_output_runs_the_same_in_node_20_and_node_22() {
     if !have(Tool::Node22) || !have(Tool::Node20) {
