@@ -287,6 +287,16 @@ fn parse_sections<'a>(name: &str, bytes: &'a [u8]) -> Result<Module<'a>> {
 /// file, or not noticed, since a target's exports are not in the output.
 fn check_indices(m: &Module) -> Result<()> {
     let plural = |n: u64, what: &str| format!("{n} {what}{}", if n == 1 { "" } else { "s" });
+    // A function whose type is not a function type would be blamed on
+    // whoever imports it (the guest, for a target's `_start`).
+    for (index, &ty) in m.func_types.iter().enumerate() {
+        if !matches!(m.types.get(ty as usize), Some(Some(_))) {
+            bail!(
+                "function {index} has type {ty}, which is not a function type (the module has {})",
+                plural(m.types.len() as u64, "type")
+            );
+        }
+    }
     for export in &m.exports {
         let (what, count) = match export.kind {
             ExternalKind::Func | ExternalKind::FuncExact => ("function", m.func_types.len()),
@@ -422,6 +432,18 @@ mod tests {
         let err = format!("{:#}", Module::parse("t.wasm", &bytes).err().unwrap());
         assert!(
             err.ends_with("the start function is function 3, but the module has 0 functions"),
+            "{err}"
+        );
+    }
+
+    #[test]
+    fn a_function_of_a_type_past_the_end_is_refused() {
+        let bytes = wat::parse_str("(module (type (func)) (func (type 4)))").unwrap();
+        let err = format!("{:#}", Module::parse("t.wasm", &bytes).err().unwrap());
+        assert!(
+            err.ends_with(
+                "function 0 has type 4, which is not a function type (the module has 1 type)"
+            ),
             "{err}"
         );
     }
