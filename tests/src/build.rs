@@ -12,6 +12,22 @@ use anyhow::{Context, Result, bail};
 
 /// The repository's root folder (the one holding the root `Cargo.toml`).
 pub fn repo_root() -> PathBuf {
+    // The run-time value first (cargo sets it for `cargo run` and `cargo
+    // test`): a binary built in another clone that shares the target folder
+    // would otherwise point at that clone.
+    let runtime = std::env::var_os("CARGO_MANIFEST_DIR").map(PathBuf::from);
+    let candidates = runtime
+        .iter()
+        .map(PathBuf::as_path)
+        .chain([Path::new(env!("CARGO_MANIFEST_DIR"))]);
+    for manifest_dir in candidates {
+        if let Some(root) = manifest_dir
+            .ancestors()
+            .find(|dir| dir.join("xtask").is_dir() && dir.join("Cargo.toml").is_file())
+        {
+            return root.to_path_buf();
+        }
+    }
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .parent()
         .expect("invariant: the tests crate sits one folder below the repository root")
