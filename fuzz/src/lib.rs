@@ -19,7 +19,13 @@
 //! 2. **every output validates** (plain, `wrap_unreachable`, and
 //!    `wrap_unreachable` with `--unwind exceptions`);
 //! 3. **wrap_unreachable keeps the target's behaviour**: the plain and the
-//!    wrapped outputs run in wasmi with a fuel limit and nothing linked. Where
+//!    wrapped (`--unwind flags`) outputs run in wasmi with a fuel limit and
+//!    nothing linked; in wasmtime (Cranelift, fuel), the plain output runs
+//!    again and is compared the same way with both wrapped outputs, flags
+//!    and exceptions (wasmi has no exception handling). Every case runs in
+//!    wasmi; wasmtime, which compiles each output whole first (a few hundred
+//!    milliseconds), runs every case of the full run and every
+//!    [`Fuzzer::wasmtime_every`]th of the CI smoke. Where
 //!    the plain run returns, the wrapped one returns with the same stdout,
 //!    stderr and target memory; where the plain run stops at `proc_exit` or
 //!    `unreachable`, the wrapped one unwinds back to the guest and returns,
@@ -47,10 +53,10 @@ use anyhow::{Context, Result};
 
 pub use generate::{config, target};
 pub use merge::{Merge, Merged};
-pub use run::{End, Run, run};
+pub use run::{End, Engine, Run, Trap};
 
-/// The fuel the plain run of a target gets (wasmi counts about one unit per
-/// instruction): enough for any loop-free program wasm-smith writes, and
+/// The fuel the plain run of a target gets (both engines count about one
+/// unit per instruction): enough for any loop-free program wasm-smith writes, and
 /// small enough that an endless loop costs a few milliseconds.
 pub const FUEL: u64 = 2_000_000;
 
@@ -104,6 +110,8 @@ pub struct Stats {
     pub compared: u64,
     /// Of those, the cases where the wrapped run had to unwind.
     pub unwound: u64,
+    /// Cases also compared in wasmtime, with both wrapped outputs.
+    pub wasmtime_compared: u64,
     /// Cases merged but not compared (fuel or stack exhausted).
     pub not_compared: u64,
     /// Findings.
@@ -117,7 +125,7 @@ impl fmt::Display for Stats {
         let secs = self.elapsed.as_secs_f64();
         write!(
             f,
-            "{} cases in {:.1} s ({:.0}/s): {} targets generated, {} merges ({} of damaged targets), {} refused as expected, {} runs compared ({} unwinding), {} not compared (fuel or stack), {} findings",
+            "{} cases in {:.1} s ({:.1}/s): {} targets generated, {} merges ({} of damaged targets), {} refused as expected, {} runs compared ({} unwinding; {} in wasmtime too, flags and exceptions), {} not compared (fuel or stack), {} findings",
             self.cases,
             secs,
             self.cases as f64 / secs.max(1e-9),
@@ -127,6 +135,7 @@ impl fmt::Display for Stats {
             self.refused,
             self.compared,
             self.unwound,
+            self.wasmtime_compared,
             self.not_compared,
             self.findings
         )
@@ -137,6 +146,11 @@ impl fmt::Display for Stats {
 pub struct Fuzzer {
     dir: tempfile::TempDir,
     cli: PathBuf,
+    wasmi: Engine,
+    wasmtime: Engine,
+    /// Which generated targets also run in wasmtime: every one (1, the
+    /// default), every second one (2)… or none (0).
+    pub wasmtime_every: u64,
     /// Counts so far.
     pub stats: Stats,
 }
@@ -162,6 +176,9 @@ impl Fuzzer {
         Ok(Fuzzer {
             dir,
             cli,
+            wasmi: Engine::wasmi(),
+            wasmtime: Engine::wasmtime()?,
+            wasmtime_every: 1,
             stats: Stats::default(),
         })
     }
@@ -223,10 +240,20 @@ impl Fuzzer {
         };
         self.stats.merges += 2;
         let wrapped = merge.wrapped().map_err(|e| finding(format!("{e:#}")))?;
-        merge
+        let with_exceptions = merge
             .wrapped_with_exceptions()
             .map_err(|e| finding(format!("{e:#}")))?;
-        differential(&plain, &wrapped).map_err(finding)
+        let verdict = differential(&self.wasmi, &plain, &[&wrapped]).map_err(&finding)?;
+        let in_wasmtime = self.wasmtime_every != 0
+            && (self.stats.generated - 1).is_multiple_of(self.wasmtime_every);
+        if in_wasmtime {
+            let again = differential(&self.wasmtime, &plain, &[&wrapped, &with_exceptions])
+                .map_err(&finding)?;
+            if again != Verdict::NotCompared {
+                self.stats.wasmtime_compared += 1;
+            }
+        }
+        Ok(verdict)
     }
 }
 
@@ -273,25 +300,39 @@ fn wrapped(guest: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Runs both outputs and compares them (see the crate's documentation).
-fn differential(plain: &[u8], wrapped: &[u8]) -> Result<Verdict, String> {
-    let a = run(plain, FUEL).map_err(|e| format!("the plain output does not run: {e:#}"))?;
-    if matches!(
-        a.end,
-        End::OutOfFuel | End::Trap(wasmi::TrapCode::StackOverflow)
-    ) {
+/// Runs the plain output and each wrapped one in `engine` and compares
+/// them (see the crate's documentation).
+fn differential(engine: &Engine, plain: &[u8], wrapped: &[&[u8]]) -> Result<Verdict, String> {
+    let name = engine.name();
+    let a = engine
+        .run(plain, FUEL)
+        .map_err(|e| format!("the plain output does not run in {name}: {e:#}"))?;
+    if matches!(a.end, End::OutOfFuel | End::Trap(Trap::StackOverflow)) {
         return Ok(Verdict::NotCompared);
     }
+    let mut verdict = Verdict::Compared;
+    for (i, wrapped) in wrapped.iter().enumerate() {
+        let strategy = ["flags", "exceptions"][i.min(1)];
+        verdict = compare(engine, &a, wrapped)
+            .map_err(|e| format!("in {name}, with --unwind {strategy}: {e}"))?;
+    }
+    Ok(verdict)
+}
+
+/// Runs one wrapped output and compares it with the plain run `a`.
+fn compare(engine: &Engine, a: &Run, wrapped: &[u8]) -> Result<Verdict, String> {
     // The wrapped code checks a flag after calls that can unwind.
     let fuel = a.fuel_used.saturating_mul(4).saturating_add(FUEL);
-    let b = run(wrapped, fuel).map_err(|e| format!("the wrapped output does not run: {e:#}"))?;
-    let expected_end = match a.end {
+    let b = engine
+        .run(wrapped, fuel)
+        .map_err(|e| format!("the wrapped output does not run: {e:#}"))?;
+    let expected_end = match &a.end {
         // In the target's start function no guest call is under way to
         // unwind to: both stop for real.
-        End::StartTrap(code) => End::StartTrap(code),
+        End::StartTrap(trap) => End::StartTrap(trap.clone()),
         // An exit or an `unreachable` unwinds back to the guest's call.
-        End::Exit(_) | End::Trap(wasmi::TrapCode::UnreachableCodeReached) => End::Returned,
-        other => other,
+        End::Exit(_) | End::Trap(Trap::Unreachable) => End::Returned,
+        other => other.clone(),
     };
     let mut differences = Vec::new();
     if b.end != expected_end {

@@ -134,6 +134,8 @@ fn refused(guest: &[u8], target: &[u8], blamed: &str) -> Run {
         "not a clean refusal: {problems:#?}\nstderr:\n{}",
         run.stderr
     );
+    // What a person sees (`--nocapture` lists every refusal).
+    eprintln!("{}", run.stderr.trim_end());
     run
 }
 
