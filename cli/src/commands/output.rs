@@ -26,9 +26,16 @@ pub struct OutputOpts {
     /// Give the output one memory instead of one per module, for engines
     /// without multi-memory (Safari, Node < 22): the target's memory first
     /// (its code unchanged), the guest's after it, moved when the target
-    /// grows.
-    #[arg(long)]
-    pub single_memory: bool,
+    /// grows. `--single-memory=guest-first` puts the guest's first instead
+    /// (its addresses unchanged, as wasm-bindgen's JavaScript needs).
+    #[arg(
+        long,
+        value_name = "ORDER",
+        num_args = 0..=1,
+        require_equals = true,
+        default_missing_value = "target-first"
+    )]
+    pub single_memory: Option<single_memory::Order>,
     /// Optimize the output with binaryen (after --single-memory): `-O`
     /// (as `-Os`), `-O0` … `-O4`, `-Os`, `-Oz`.
     #[arg(short = 'O', value_name = "LEVEL")]
@@ -77,9 +84,9 @@ impl OutputOpts {
     pub fn finish(&self, bytes: Vec<u8>) -> Result<(Vec<u8>, Finished)> {
         let mut finished = Finished::default();
         let mut bytes = bytes;
-        if self.single_memory {
-            let (single, report) =
-                single_memory::run(&bytes).context("while making the output single-memory")?;
+        if let Some(order) = self.single_memory {
+            let (single, report) = single_memory::run(&bytes, order)
+                .context("while making the output single-memory")?;
             validate(&single).map_err(|e| anyhow::anyhow!("internal error: the single-memory output does not validate: {e} (this is a wasi-virt bug; please report it with the input files)"))?;
             bytes = single;
             finished.single_memory = Some(report);

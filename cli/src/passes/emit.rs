@@ -310,11 +310,18 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
     // The guest's custom sections stay (wasm-bindgen reads its own later);
     // the targets' are dropped. So are `name` sections and DWARF
     // (`.debug_*`), whose function indices and code offsets no longer hold,
-    // and the manifest, which was for the merge only.
+    // and the manifest, which was for the merge only. Of the guest's names,
+    // its globals' stay, renumbered: wasm-bindgen finds the guest's
+    // `__stack_pointer` by its name (the target has one too).
     for custom in &g.customs {
         let name = custom.name();
-        if name == "name"
-            || name.starts_with(".debug_")
+        if name == "name" {
+            if let Some(names) = global_names(custom, &plan.maps[plan.guest()]) {
+                out.section(&names);
+            }
+            continue;
+        }
+        if name.starts_with(".debug_")
             || name == wasi_virt_abi::manifest::SECTION
             || name == provenance::SECTION
         {
@@ -333,6 +340,41 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
         data: text.as_bytes().into(),
     });
     Ok(out.finish())
+}
+
+/// A `name` section with the global names of `custom` (a module's `name`
+/// section) at their output indices, or `None` if it names no global (or
+/// cannot be read: names are never worth failing a merge for).
+fn global_names(
+    custom: &wasmparser::CustomSectionReader,
+    map: &IndexMap,
+) -> Option<wasm_encoder::NameSection> {
+    let reader = wasmparser::NameSectionReader::new(wasmparser::BinaryReader::new(
+        custom.data(),
+        custom.data_offset(),
+    ));
+    let mut globals = Vec::new();
+    for subsection in reader {
+        let Ok(wasmparser::Name::Global(names)) = subsection else {
+            continue;
+        };
+        for naming in names {
+            let naming = naming.ok()?;
+            let index = *map.globals.get(naming.index as usize)?;
+            globals.push((index, naming.name));
+        }
+    }
+    if globals.is_empty() {
+        return None;
+    }
+    globals.sort_unstable();
+    let mut names = wasm_encoder::NameMap::new();
+    for (index, name) in globals {
+        names.append(index, name);
+    }
+    let mut section = wasm_encoder::NameSection::new();
+    section.globals(&names);
+    Some(section)
 }
 
 /// The code section's contents: the trampolines, every input's bodies
@@ -745,7 +787,28 @@ mod tests {
         let bytes = emit(&fixture);
         let out = Module::parse("out.wasm", &bytes).unwrap();
         let names: Vec<&str> = out.customs.iter().map(|c| c.name()).collect();
-        assert_eq!(names, ["__wasm_bindgen_unstable", provenance::SECTION]);
+        assert_eq!(
+            names,
+            ["__wasm_bindgen_unstable", "name", provenance::SECTION]
+        );
+        // Of the names, the guest's globals' alone, at their output
+        // indices: the target's `$g` is global 0, the guest's `$written` 1.
+        let custom = &out.customs[1];
+        let reader = wasmparser::NameSectionReader::new(wasmparser::BinaryReader::new(
+            custom.data(),
+            custom.data_offset(),
+        ));
+        let mut named = Vec::new();
+        for subsection in reader {
+            let wasmparser::Name::Global(names) = subsection.unwrap() else {
+                panic!("only global names are kept");
+            };
+            for naming in names {
+                let naming = naming.unwrap();
+                named.push((naming.index, naming.name));
+            }
+        }
+        assert_eq!(named, [(1, "written")]);
     }
 
     #[test]

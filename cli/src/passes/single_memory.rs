@@ -28,6 +28,13 @@
 //! The exported `memory` is the single memory; `wasi_virt_memory_base()`
 //! (an export added here) says where the guest's addresses start in it.
 //!
+//! [`Order::GuestFirst`] lays the exported memory (the guest's) first
+//! instead, then the others in their order: the guest's addresses are then
+//! the memory's own, as tools that read the guest's memory from JavaScript
+//! expect (wasm-bindgen), and it is the target's accesses that carry a base.
+//! Everything above holds with the roles swapped: the guest grows by moving
+//! the target up.
+//!
 //! The price of leaving the target's code alone: the target's accesses are
 //! bounds-checked against the one memory, not its own region, so an access
 //! past the end of the target's memory reaches the guest's region instead
@@ -72,15 +79,26 @@ pub struct Report {
     pub other_added: usize,
     /// Their `memory.size`/`memory.grow` replaced one for one.
     pub other_replaced: usize,
+    /// The layout; under [`Order::GuestFirst`] the `memory0_*` counts are
+    /// of the memory at address 0, the guest's.
+    pub order: Order,
 }
 
 impl Report {
     /// One line for `-v`.
     pub fn describe(&self) -> String {
         format!(
-            "single memory: {} memories in one; {} functions on memory 0 only (the target's code): {} instructions added, {} memory.size/grow replaced 1:1; {} functions on other memories: {} instructions added, {} replaced 1:1",
+            "single memory: {} memories in one; {} functions on {} only ({}): {} instructions added, {} memory.size/grow replaced 1:1; {} functions on other memories: {} instructions added, {} replaced 1:1",
             self.memories,
             self.memory0_functions,
+            match self.order {
+                Order::TargetFirst => "memory 0",
+                Order::GuestFirst => "the guest's memory",
+            },
+            match self.order {
+                Order::TargetFirst => "the target's code",
+                Order::GuestFirst => "the guest's code, at address 0",
+            },
             self.memory0_added,
             self.memory0_replaced,
             self.other_functions,
@@ -88,6 +106,19 @@ impl Report {
             self.other_replaced
         )
     }
+}
+
+/// Which memory lands at address 0 and keeps its code unchanged.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+pub enum Order {
+    /// Memory 0 (the first target's) first: the target's code is
+    /// unchanged.
+    #[default]
+    TargetFirst,
+    /// The exported `memory` (the guest's) first: the guest's addresses
+    /// are the memory's own (for wasm-bindgen), and the target's accesses
+    /// carry a base.
+    GuestFirst,
 }
 
 const PAGE: u64 = 65536;
@@ -102,20 +133,28 @@ struct Region {
     maximum: Option<u64>,
     /// Output global holding its size in pages.
     size: u32,
-    /// Output global holding its base address (none for memory 0).
+    /// Output global holding its base address (none for the memory at
+    /// address 0).
     base: Option<u32>,
     /// Output function replacing `memory.grow` on it.
     grow: u32,
 }
 
 impl Region {
-    fn initial_base(regions: &[Region], k: usize) -> u64 {
-        regions[..k].iter().map(|r| r.initial * PAGE).sum()
+    /// Where memory `k` starts at instantiation: after the memories placed
+    /// before it (`order` lists the memories from address 0 up).
+    fn initial_base(regions: &[Region], order: &[usize], k: usize) -> u64 {
+        order
+            .iter()
+            .take_while(|&&m| m != k)
+            .map(|&m| regions[m].initial * PAGE)
+            .sum()
     }
 }
 
-/// Turns a validated multi-memory module into a single-memory one.
-pub fn run(bytes: &[u8]) -> Result<(Vec<u8>, Report)> {
+/// Turns a validated multi-memory module into a single-memory one, laid
+/// out in `order`.
+pub fn run(bytes: &[u8], order: Order) -> Result<(Vec<u8>, Report)> {
     let info = Info::read(bytes)?;
     if info.memories.len() <= 1 {
         // Nothing to do: already one memory.
@@ -123,11 +162,12 @@ pub fn run(bytes: &[u8]) -> Result<(Vec<u8>, Report)> {
             bytes.to_vec(),
             Report {
                 memories: info.memories.len(),
+                order,
                 ..Report::default()
             },
         ));
     }
-    Rewriter::new(&info)?.rewrite(bytes)
+    Rewriter::new(&info, order)?.rewrite(bytes)
 }
 
 /// What the pass needs to know before it writes anything.
@@ -216,7 +256,10 @@ impl<'a> Info<'a> {
 
 /// The indices of what the pass adds, and the rewrite.
 struct Rewriter {
+    /// Per memory, by its input index.
     regions: Vec<Region>,
+    /// The memories' input indices from address 0 up.
+    order: Vec<usize>,
     /// Type `(i32) -> i32` (grow) and `() -> i32` (base).
     grow_type: u32,
     base_type: u32,
@@ -230,15 +273,24 @@ struct Rewriter {
 }
 
 impl Rewriter {
-    fn new(info: &Info) -> Result<Rewriter> {
+    fn new(info: &Info, order: Order) -> Result<Rewriter> {
         let n = info.memories.len();
         let first_global = info.global_imports + info.defined_globals;
         let first_func = info.func_imports + info.func_types.len() as u32;
-        // Per memory a size global, and a base global for all but memory 0.
+        let exported_memory = Self::exported_memory(info)?;
+        let first = match order {
+            Order::TargetFirst => 0,
+            Order::GuestFirst => exported_memory,
+        };
+        let placement: Vec<usize> = std::iter::once(first)
+            .chain((0..n).filter(|&k| k != first))
+            .collect();
+        // Per memory a size global, and a base global for all but the one
+        // at address 0.
         let mut regions = Vec::with_capacity(n);
         let mut next_global = first_global;
         for (k, m) in info.memories.iter().enumerate() {
-            let base = (k > 0).then_some(next_global + 1);
+            let base = (k != first).then_some(next_global + 1);
             regions.push(Region {
                 initial: m.initial,
                 maximum: m.maximum,
@@ -246,7 +298,7 @@ impl Rewriter {
                 base,
                 grow: first_func + k as u32,
             });
-            next_global += if k > 0 { 2 } else { 1 };
+            next_global += if base.is_some() { 2 } else { 1 };
         }
         let total: u64 = regions.iter().map(|r| r.initial).sum();
         if total > MAX_PAGES {
@@ -254,7 +306,27 @@ impl Rewriter {
                 "the memories start at {total} pages together, more than a single memory holds ({MAX_PAGES})"
             );
         }
-        let mut exported_memory = n - 1;
+        Ok(Rewriter {
+            regions,
+            order: placement,
+            grow_type: info.type_count,
+            base_type: info.type_count + 1,
+            base_func: first_func + n as u32,
+            exported_memory,
+            type_params: info.type_params.clone(),
+            func_types: info.func_types.clone(),
+            report: Report {
+                memories: n,
+                order,
+                ..Report::default()
+            },
+        })
+    }
+
+    /// The memory exported as `memory` (the guest's; the last one if none
+    /// is).
+    fn exported_memory(info: &Info) -> Result<usize> {
+        let mut exported_memory = info.memories.len() - 1;
         for e in &info.exports {
             if e.kind != ExternalKind::Memory || e.index == 0 {
                 continue;
@@ -269,19 +341,7 @@ impl Rewriter {
                 );
             }
         }
-        Ok(Rewriter {
-            regions,
-            grow_type: info.type_count,
-            base_type: info.type_count + 1,
-            base_func: first_func + n as u32,
-            exported_memory,
-            type_params: info.type_params.clone(),
-            func_types: info.func_types.clone(),
-            report: Report {
-                memories: n,
-                ..Report::default()
-            },
-        })
+        Ok(exported_memory)
     }
 
     fn rewrite(mut self, bytes: &[u8]) -> Result<(Vec<u8>, Report)> {
@@ -437,7 +497,7 @@ impl Rewriter {
         for (k, r) in self.regions.iter().enumerate() {
             globals.global(mutable, &ConstExpr::i32_const(r.initial as i32));
             if r.base.is_some() {
-                let base = Region::initial_base(&self.regions, k);
+                let base = Region::initial_base(&self.regions, &self.order, k);
                 globals.global(mutable, &ConstExpr::i32_const(base as i32));
             }
         }
@@ -480,7 +540,7 @@ impl Rewriter {
                     offset_expr,
                 } => {
                     let k = memory_index as usize;
-                    let offset = if k == 0 {
+                    let offset = if self.regions[k].base.is_none() {
                         RoundtripReencoder.const_expr(offset_expr)?
                     } else {
                         let mut ops = offset_expr.get_operators_reader();
@@ -488,10 +548,10 @@ impl Rewriter {
                             (ops.read(), ops.read())
                         else {
                             bail!(
-                                "data segment {i} of memory {k} has an offset that is not a constant; a single memory needs constant offsets past memory 0"
+                                "data segment {i} of memory {k} has an offset that is not a constant; a single memory needs constant offsets past the memory at address 0"
                             );
                         };
-                        let base = Region::initial_base(&self.regions, k);
+                        let base = Region::initial_base(&self.regions, &self.order, k);
                         ConstExpr::i32_const((base as u32).wrapping_add(value as u32) as i32)
                     };
                     data.active(0, &offset, segment.data.iter().copied());
@@ -548,8 +608,16 @@ impl Rewriter {
         f.instruction(&I::I32Const(-1));
         f.instruction(&I::I32Eq);
         fail(&mut f);
-        if let Some(next) = self.regions.get(k + 1) {
-            let next_base = next.base.expect("invariant: every memory but 0 has a base");
+        let position = self
+            .order
+            .iter()
+            .position(|&m| m == k)
+            .expect("invariant: every memory is placed");
+        let later = &self.order[position + 1..];
+        if let Some(&next) = later.first() {
+            let next_base = self.regions[next]
+                .base
+                .expect("invariant: every memory but the first has a base");
             // memory.copy(start + bytes, start, old_total - start)
             f.instruction(&I::GlobalGet(next_base));
             f.instruction(&I::LocalTee(2));
@@ -575,10 +643,10 @@ impl Rewriter {
             f.instruction(&I::I32Const(0));
             f.instruction(&I::LocalGet(3));
             f.instruction(&I::MemoryFill(0));
-            for later in &self.regions[k + 1..] {
-                let g = later
+            for &m in later {
+                let g = self.regions[m]
                     .base
-                    .expect("invariant: every memory but 0 has a base");
+                    .expect("invariant: every memory but the first has a base");
                 f.instruction(&I::GlobalGet(g));
                 f.instruction(&I::LocalGet(3));
                 f.instruction(&I::I32Add);
@@ -602,7 +670,8 @@ impl Rewriter {
         body: &FunctionBody,
         type_index: u32,
     ) -> Result<()> {
-        let scan = scan(body)?;
+        let based: Vec<bool> = self.regions.iter().map(|r| r.base.is_some()).collect();
+        let scan = scan(body, &based)?;
         let only_memory0 = scan.memories_above_0 == 0;
         if only_memory0 {
             self.report.memory0_functions += 1;
@@ -647,7 +716,7 @@ impl Rewriter {
                     f.instruction(&RoundtripReencoder.instruction(op)?);
                 }
                 Rewritten::Replaced => replaced += 1,
-                Rewritten::Expanded => {}
+                Rewritten::Expanded | Rewritten::Renumbered => {}
             }
             debug_assert!(added >= before);
         }
@@ -689,7 +758,12 @@ impl Rewriter {
         };
         if let Some((memory, m, access)) = memory_access(op) {
             let Some(base) = self.base(memory) else {
-                return Ok(Rewritten::Copied);
+                // At address 0: as it is, in memory 0.
+                if memory == 0 {
+                    return Ok(Rewritten::Copied);
+                }
+                f.instruction(&with_memarg(op, memarg(&m))?);
+                return Ok(Rewritten::Renumbered);
             };
             match access {
                 Access::Load => add_base(f, base, added),
@@ -719,7 +793,11 @@ impl Rewriter {
             }
             O::MemoryFill { mem } => {
                 let Some(base) = self.base(mem) else {
-                    return Ok(Rewritten::Copied);
+                    if mem == 0 {
+                        return Ok(Rewritten::Copied);
+                    }
+                    f.instruction(&I::MemoryFill(0));
+                    return Ok(Rewritten::Renumbered);
                 };
                 let (len, value) = (temps.get(TempKind::I32, 0), temps.get(TempKind::I32, 1));
                 f.instruction(&I::LocalSet(len));
@@ -734,7 +812,14 @@ impl Rewriter {
             O::MemoryCopy { dst_mem, src_mem } => {
                 let (dst, src) = (self.base(dst_mem), self.base(src_mem));
                 if dst.is_none() && src.is_none() {
-                    return Ok(Rewritten::Copied);
+                    if dst_mem == 0 && src_mem == 0 {
+                        return Ok(Rewritten::Copied);
+                    }
+                    f.instruction(&I::MemoryCopy {
+                        src_mem: 0,
+                        dst_mem: 0,
+                    });
+                    return Ok(Rewritten::Renumbered);
                 }
                 let (len, from) = (temps.get(TempKind::I32, 0), temps.get(TempKind::I32, 1));
                 f.instruction(&I::LocalSet(len));
@@ -758,7 +843,11 @@ impl Rewriter {
             }
             O::MemoryInit { data_index, mem } => {
                 let Some(base) = self.base(mem) else {
-                    return Ok(Rewritten::Copied);
+                    if mem == 0 {
+                        return Ok(Rewritten::Copied);
+                    }
+                    f.instruction(&I::MemoryInit { mem: 0, data_index });
+                    return Ok(Rewritten::Renumbered);
                 };
                 let (len, from) = (temps.get(TempKind::I32, 0), temps.get(TempKind::I32, 1));
                 f.instruction(&I::LocalSet(len));
@@ -809,6 +898,9 @@ enum Rewritten {
     Replaced,
     /// Written with added instructions around it.
     Expanded,
+    /// Written as itself on memory 0: the memory at address 0 was another
+    /// one ([`Order::GuestFirst`]); nothing added.
+    Renumbered,
 }
 
 /// The kinds of value a rewrite parks in a local.
@@ -865,12 +957,15 @@ struct TempCounts {
 struct Scan {
     /// Instructions that will be rewritten.
     rewrites: usize,
-    /// Instructions that use a memory other than 0.
+    /// Instructions that use a memory other than the one at address 0.
     memories_above_0: usize,
     temps: TempCounts,
 }
 
-fn scan(body: &FunctionBody) -> Result<Scan> {
+/// Scans a body; `based[k]` says whether memory `k` has a base (is not at
+/// address 0).
+fn scan(body: &FunctionBody, based: &[bool]) -> Result<Scan> {
+    let based = |k: u32| based.get(k as usize).copied().unwrap_or(true);
     use Operator as O;
     let mut s = Scan {
         rewrites: 0,
@@ -881,7 +976,11 @@ fn scan(body: &FunctionBody) -> Result<Scan> {
     while !ops.eof() {
         let op = ops.read()?;
         if let Some((memory, _, access)) = memory_access(&op) {
-            if memory != 0 {
+            // At address 0 but not memory 0: renumbered.
+            if !based(memory) && memory != 0 {
+                s.rewrites += 1;
+            }
+            if based(memory) {
                 s.memories_above_0 += 1;
                 s.rewrites += 1;
                 if let Access::Store(kind) = access {
@@ -900,19 +999,23 @@ fn scan(body: &FunctionBody) -> Result<Scan> {
         match op {
             O::MemorySize { mem } | O::MemoryGrow { mem } => {
                 s.rewrites += 1;
-                if mem != 0 {
+                if based(mem) {
                     s.memories_above_0 += 1;
                 }
             }
-            O::MemoryFill { mem } | O::MemoryInit { mem, .. } if mem != 0 => {
+            O::MemoryFill { mem } | O::MemoryInit { mem, .. } if based(mem) => {
                 s.rewrites += 1;
                 s.memories_above_0 += 1;
                 s.temps.i32 = s.temps.i32.max(2);
             }
-            O::MemoryCopy { dst_mem, src_mem } if dst_mem != 0 || src_mem != 0 => {
+            O::MemoryCopy { dst_mem, src_mem } if based(dst_mem) || based(src_mem) => {
                 s.rewrites += 1;
                 s.memories_above_0 += 1;
                 s.temps.i32 = s.temps.i32.max(2);
+            }
+            O::MemoryFill { mem } | O::MemoryInit { mem, .. } if mem != 0 => s.rewrites += 1,
+            O::MemoryCopy { dst_mem, src_mem } if dst_mem != 0 || src_mem != 0 => {
+                s.rewrites += 1;
             }
             _ => {}
         }
@@ -1146,17 +1249,57 @@ mod tests {
         Val::I32(v)
     }
 
-    /// Every call returns the same in the single-memory module as in the
-    /// multi-memory one.
+    /// Every call returns the same in the single-memory module, in either
+    /// order, as in the multi-memory one; the report is the target-first
+    /// one's.
     fn same_behaviour(wat: &str, calls: &[(&str, Vec<Val>)]) -> (Vec<String>, Report) {
         let multi = wasm(wat);
-        let (single, report) = run(&multi).unwrap();
-        wasmparser::Validator::new().validate_all(&single).unwrap();
-        let out = crate::module::Module::parse("single.wasm", &single).unwrap();
-        assert_eq!(out.memories.len(), 1, "one memory");
         let expected = run_script(&multi, calls);
-        assert_eq!(run_script(&single, calls), expected);
-        (expected, report)
+        let mut reports = Vec::new();
+        for order in [Order::TargetFirst, Order::GuestFirst] {
+            let (single, report) = run(&multi, order).unwrap();
+            wasmparser::Validator::new().validate_all(&single).unwrap();
+            let out = crate::module::Module::parse("single.wasm", &single).unwrap();
+            assert_eq!(out.memories.len(), 1, "one memory");
+            assert_eq!(run_script(&single, calls), expected, "{order:?}");
+            reports.push(report);
+        }
+        (expected, reports.swap_remove(0))
+    }
+
+    #[test]
+    fn guest_first_leaves_the_guests_addresses_as_they_are() {
+        let (single, report) = run(&wasm(TWO_MEMORIES), Order::GuestFirst).unwrap();
+        assert_eq!(report.order, Order::GuestFirst);
+        // The target's loads, stores and bulk operations carry the base
+        // now; the guest's do not.
+        assert!(report.other_added > 0, "{report:?}");
+        let calls = vec![
+            ("wasi_virt_memory_base", vec![]),
+            ("guest_store", vec![i(40), i(7)]),
+            ("target_store", vec![i(99), i(8)]),
+        ];
+        let engine = wasmi::Engine::default();
+        let module = wasmi::Module::new(&engine, &single[..]).unwrap();
+        let mut store = wasmi::Store::new(&engine, ());
+        let instance = wasmi::Linker::<()>::new(&engine)
+            .instantiate_and_start(&mut store, &module)
+            .unwrap();
+        for (name, args) in &calls {
+            let f = instance.get_func(&store, name).unwrap();
+            let mut results = vec![Val::I32(0); f.ty(&store).results().len()];
+            f.call(&mut store, args, &mut results).unwrap();
+            if *name == "wasi_virt_memory_base" {
+                assert_eq!(results[0].i32(), Some(0));
+            }
+        }
+        let memory = instance.get_memory(&store, "memory").unwrap();
+        let data = memory.data(&store);
+        assert_eq!(&data[16..26], b"guest data", "the guest at address 0");
+        assert_eq!(data[40], 7);
+        // The target's memory follows the guest's page.
+        assert_eq!(&data[65536..65542], b"target");
+        assert_eq!(data[65536 + 100], 8);
     }
 
     #[test]
@@ -1212,7 +1355,7 @@ mod tests {
         // The price of leaving the target's code alone: its access past the
         // end of its own memory lands in the guest's region instead of
         // trapping (documented in the module's doc and the README).
-        let (single, _) = run(&wasm(TWO_MEMORIES)).unwrap();
+        let (single, _) = run(&wasm(TWO_MEMORIES), Order::TargetFirst).unwrap();
         let past_the_end = [("target_load", vec![i(page + 16)])];
         assert_eq!(
             run_script(&single, &past_the_end),
@@ -1229,7 +1372,7 @@ mod tests {
     #[test]
     fn the_targets_loads_and_stores_are_copied_byte_for_byte() {
         let multi = wasm(TWO_MEMORIES);
-        let (single, _) = run(&multi).unwrap();
+        let (single, _) = run(&multi, Order::TargetFirst).unwrap();
         let (before, after) = (
             crate::module::Module::parse("multi.wasm", &multi).unwrap(),
             crate::module::Module::parse("single.wasm", &single).unwrap(),
@@ -1275,7 +1418,7 @@ mod tests {
         ];
         let (results, _) = same_behaviour(wat, &calls);
         assert_eq!(results[8], "c -> [I32(99)]");
-        let (single, _) = run(&wasm(wat)).unwrap();
+        let (single, _) = run(&wasm(wat), Order::TargetFirst).unwrap();
         let exported_base = run_script(&single, &[(host_api::MEMORY_BASE, vec![])]);
         assert_eq!(
             exported_base,
@@ -1289,22 +1432,26 @@ mod tests {
             r#"(module (memory 1) (memory 1 1 shared)
               (func (param i32) (result i32) (i32.atomic.load 1 (local.get 0))))"#,
         );
-        let err = run(&atomic).unwrap_err().to_string();
+        let err = run(&atomic, Order::TargetFirst).unwrap_err().to_string();
         assert!(err.contains("shared memory"), "{err}");
         let atomic = wasm(
             r#"(module (memory 1) (memory 1)
               (func (param i32) (result i32) (i32.atomic.load 1 (local.get 0))))"#,
         );
-        let err = run(&atomic).unwrap_err().to_string();
+        let err = run(&atomic, Order::TargetFirst).unwrap_err().to_string();
         assert!(err.contains("atomic access to memory 1"), "{err}");
         let other_export = wasm(r#"(module (memory 1) (memory (export "heap") 1))"#);
-        let err = run(&other_export).unwrap_err().to_string();
+        let err = run(&other_export, Order::TargetFirst)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("exports memory 1 as `heap`"), "{err}");
         let dynamic_offset = wasm(
             r#"(module (import "env" "g" (global $g i32)) (memory 1) (memory 1)
               (data (memory 1) (global.get $g) "x"))"#,
         );
-        let err = run(&dynamic_offset).unwrap_err().to_string();
+        let err = run(&dynamic_offset, Order::TargetFirst)
+            .unwrap_err()
+            .to_string();
         assert!(err.contains("not a constant"), "{err}");
     }
 
@@ -1320,7 +1467,7 @@ mod tests {
         }
         .build();
         let multi = built.parse().merge().unwrap();
-        let (single, report) = run(&multi).unwrap();
+        let (single, report) = run(&multi, Order::TargetFirst).unwrap();
         assert_eq!(report.memory0_added, 0);
         assert_eq!(report.memory0_replaced, 1, "the target's memory.grow");
         let engine = wasmi::Engine::default();
@@ -1354,7 +1501,7 @@ mod tests {
     #[test]
     fn one_memory_is_left_alone() {
         let bytes = wasm(r#"(module (memory (export "memory") 1))"#);
-        let (out, report) = run(&bytes).unwrap();
+        let (out, report) = run(&bytes, Order::TargetFirst).unwrap();
         assert_eq!(out, bytes);
         assert_eq!(report.memories, 1);
     }
