@@ -11,7 +11,8 @@
 // not to the local server is aborted, so nothing reaches the internet.
 //
 // Output: {"status", "exitCode", "stdout", "stderr", "memoryMode",
-// "imports", "module", "errors": [console errors, page errors, aborted
+// "imports", "module", "written" (null if the page has no #written),
+// "errors": [console errors, page errors, aborted
 // requests]}. Exit code 0 when the page said "done", else 1.
 
 import { mkdtemp, rm } from "node:fs/promises";
@@ -82,6 +83,8 @@ try {
       memoryMode: text("memory-mode"),
       imports: text("imports"),
       module: text("module"),
+      // Pages that read a file back after the run show it here.
+      written: document.getElementById("written")?.textContent ?? null,
     };
   });
 } catch (error) {

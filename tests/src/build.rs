@@ -97,6 +97,38 @@ pub fn try_wasm_example(package: &str, target_triple: &str) -> Result<PathBuf> {
     Ok(wasm)
 }
 
+/// Builds the crate at `examples/<dir>`, a cargo workspace of its own
+/// (`bindgen-guest`: its dependencies are not the examples workspace's), in
+/// release mode for `target_triple` into `<target dir>/<dir>`, and returns
+/// its `.wasm`; panics with cargo's diagnostics if the build fails.
+pub fn wasm_example_workspace(dir: &str, target_triple: &str) -> PathBuf {
+    static BUILT: Mutex<BTreeMap<(String, String), PathBuf>> = Mutex::new(BTreeMap::new());
+    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
+    let key = (dir.to_owned(), target_triple.to_owned());
+    if let Some(path) = built.get(&key) {
+        return path.clone();
+    }
+    let root = repo_root().join("examples").join(dir);
+    let mut command = cargo();
+    command
+        .current_dir(&root)
+        .args([
+            "build",
+            "--release",
+            "--message-format=json-render-diagnostics",
+        ])
+        .args(["--target", target_triple])
+        .arg("--manifest-path")
+        .arg(root.join("Cargo.toml"))
+        .arg("--target-dir")
+        .arg(target_dir().join(dir));
+    let wasm = run_cargo(command)
+        .and_then(|artifacts| pick_artifact(&artifacts, dir, ".wasm"))
+        .unwrap_or_else(|e| panic!("while building examples/{dir} for {target_triple}: {e:#}"));
+    built.insert(key, wasm.clone());
+    wasm
+}
+
 /// Builds the `wasi-virt` CLI (debug, into [`target_dir`]) and returns the
 /// path of the binary; panics with cargo's diagnostics if the build fails.
 pub fn wasi_virt_bin() -> PathBuf {

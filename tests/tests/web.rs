@@ -1,7 +1,8 @@
 //! Merged programs where the web runs them: the `--js` wrapper in Node,
 //! the single-memory output in Node 20 (no multi-memory) and Node ≥ 22, and
 //! the example page (`examples/browser`) in headless Chromium, for the
-//! multi-memory and the single-memory output.
+//! multi-memory and the single-memory output; a wasm-bindgen guest's
+//! output, after `wasm-bindgen --target web`, in Chromium and Node.
 //!
 //! The program is `demo-app` under `web-guest`, merged once per test binary
 //! into a folder that also holds the page, as a person would serve it.
@@ -13,8 +14,8 @@ use std::sync::OnceLock;
 use serde_json::{Value, json};
 use wasi_virt_tests::tools::{self, node_project_dir};
 use wasi_virt_tests::{
-    Outcome, Tool, copy_dir_all, have, repo_root, run_in_node, run_in_wasmi, wasi_virt_bin,
-    wasm_example,
+    Outcome, Tool, copy_dir_all, have, repo_root, run_in_node, run_in_wasmi, run_in_wasmtime_host,
+    wasi_virt_bin, wasm_example, wasm_example_workspace,
 };
 
 /// The served folder: the page's files, `demo.wasm` + `demo.js` (multi-
@@ -369,4 +370,124 @@ fn the_page_runs_the_single_memory_output_in_chromium() {
     );
     check_page(&shown, "single memory (guest at ");
     assert_eq!(shown["module"], "demo-single.wasm");
+}
+
+/// `bindgen-guest` (a wasm-bindgen guest, `wasm32-unknown-unknown`) and
+/// `demo-app`, merged with `--single-memory=guest-first`, then through
+/// `wasm-bindgen --target web` into `<site>/pkg` (`demo.js`,
+/// `demo_bg.wasm`), where `bindgen.html` loads it.
+fn bindgen_pkg() -> &'static Path {
+    static PKG: OnceLock<PathBuf> = OnceLock::new();
+    PKG.get_or_init(|| {
+        let manifest =
+            std::fs::read_to_string(repo_root().join("examples/bindgen-guest/Cargo.toml")).unwrap();
+        let pin = format!("wasm-bindgen = \"={}\"", tools::WASM_BINDGEN_VERSION);
+        assert!(
+            manifest.contains(&pin),
+            "examples/bindgen-guest must pin the wasm-bindgen the CLI is ({pin})"
+        );
+        let guest = wasm_example_workspace("bindgen-guest", "wasm32-unknown-unknown");
+        let app = wasm_example("demo-app", "wasm32-wasip1");
+        let merged = site().join("bindgen-merged.wasm");
+        let output = Command::new(wasi_virt_bin())
+            .arg("merge")
+            .arg(&guest)
+            .arg(&app)
+            .arg("-o")
+            .arg(&merged)
+            .arg("--single-memory=guest-first")
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "wasi-virt merge: {stderr}");
+        let pkg = site().join("pkg");
+        let output = Command::new(Tool::WasmBindgen.locate().unwrap())
+            .args(["--target", "web", "--out-name", "demo", "--out-dir"])
+            .arg(&pkg)
+            .arg(&merged)
+            .output()
+            .unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(output.status.success(), "wasm-bindgen: {stderr}");
+        eprintln!(
+            "bindgen-guest + demo-app: merged {} bytes, after wasm-bindgen {} bytes (+ {} bytes of JS)",
+            std::fs::metadata(&merged).unwrap().len(),
+            std::fs::metadata(pkg.join("demo_bg.wasm")).unwrap().len(),
+            std::fs::metadata(pkg.join("demo.js")).unwrap().len(),
+        );
+        pkg
+    })
+}
+
+#[test]
+fn the_wasm_bindgen_guest_runs_in_chromium_as_under_host_wasi() {
+    if !have(Tool::Node22)
+        || !have(Tool::Chromium)
+        || !have(Tool::WasmBindgen)
+        || !have(Tool::Wasmtime)
+    {
+        return;
+    }
+    bindgen_pkg();
+    let (args, file) = ("hello 'from chromium' 5", "Typed into Chromium.\n");
+    let shown = in_chromium("bindgen.html", args, file);
+    assert_eq!(shown["status"], "done", "{shown}");
+    assert_eq!(shown["errors"], json!([]), "{shown}");
+    assert_eq!(shown["module"], "demo_bg.wasm");
+    // Only what wasm-bindgen's JavaScript gives is imported: no WASI.
+    let imports = shown["imports"].as_str().unwrap();
+    assert!(!imports.contains("wasi"), "{imports}");
+    assert!(
+        shown["memoryMode"]
+            .as_str()
+            .unwrap()
+            .starts_with("1 memory, / holds docs, hello.txt"),
+        "{shown}"
+    );
+
+    // The reference: demo-app alone under wasmtime's host WASI, on a copy
+    // of the folder the guest embeds, with the same file written first.
+    let root = tempfile::tempdir().unwrap();
+    copy_dir_all(&repo_root().join("examples/site"), root.path()).unwrap();
+    std::fs::write(root.path().join("hello.txt"), file).unwrap();
+    let reference = run_in_wasmtime_host(
+        &wasm_example("demo-app", "wasm32-wasip1"),
+        &[(root.path(), "/")],
+        &["hello", "from chromium", "5"],
+        &[],
+    )
+    .unwrap();
+    assert_eq!(reference.exit_code, Some(5));
+    assert_eq!(
+        shown["stdout"].as_str().unwrap(),
+        String::from_utf8(reference.stdout).unwrap()
+    );
+    assert_eq!(
+        shown["stderr"].as_str().unwrap(),
+        String::from_utf8(reference.stderr).unwrap()
+    );
+    assert_eq!(shown["exitCode"], json!(reference.exit_code));
+    // What the program wrote, read back through `read_file`.
+    let notes = std::fs::read_to_string(root.path().join("out/notes.txt")).unwrap();
+    assert_eq!(shown["written"], notes);
+}
+
+#[test]
+fn the_wasm_bindgen_guest_runs_in_node_as_the_js_wrapper_does() {
+    if !have(Tool::Node22) || !have(Tool::WasmBindgen) {
+        return;
+    }
+    let node = Tool::Node22.locate().unwrap();
+    let plan_file = tempfile::NamedTempFile::new().unwrap();
+    std::fs::write(plan_file.path(), plan().to_string()).unwrap();
+    let through_bindgen = node_json(
+        &node,
+        "run-bindgen.mjs",
+        &[
+            bindgen_pkg().join("demo.js").as_os_str(),
+            plan_file.path().as_os_str(),
+        ],
+    );
+    // The same program and plan under web-guest and the `--js` wrapper.
+    assert_eq!(through_bindgen, run_js(&node, "demo.js", &plan()));
 }

