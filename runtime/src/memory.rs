@@ -206,6 +206,32 @@ impl Memory {
         Ok(out)
     }
 
+    /// [`Memory::read_iovecs`] without a heap allocation for the usual
+    /// short arrays (up to [`Iovecs::INLINE`] entries, read onto the stack).
+    pub(crate) fn iovecs(&self, iovs: u32, iovs_len: u32) -> Result<Iovecs, Errno> {
+        if iovs_len as usize > Iovecs::INLINE {
+            return self.read_iovecs(iovs, iovs_len).map(Iovecs::Heap);
+        }
+        let n = iovs_len as usize;
+        let mut raw = [0u8; Iovecs::INLINE * Iovec::SIZE];
+        self.read(iovs, &mut raw[..n * Iovec::SIZE])?;
+        let size = self.size();
+        let mut out = [Iovec { buf: 0, buf_len: 0 }; Iovecs::INLINE];
+        for (iov, c) in out
+            .iter_mut()
+            .zip(raw[..n * Iovec::SIZE].chunks_exact(Iovec::SIZE))
+        {
+            *iov = Iovec {
+                buf: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
+                buf_len: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),
+            };
+            if iov.buf as u64 + iov.buf_len as u64 > size {
+                return Err(Errno::Fault);
+            }
+        }
+        Ok(Iovecs::Inline(out, n as u8))
+    }
+
     /// Gathers the bytes an iovec array names into one vector: one copy per
     /// buffer. The total is capped at `u32::MAX` (`EINVAL` beyond, as a host
     /// gives for an `ssize_t` overflow); `ENOMEM` when the guest cannot hold
@@ -240,6 +266,30 @@ impl Memory {
             done += n as u32;
         }
         Ok(done)
+    }
+}
+
+/// An iovec array read by [`Memory::iovecs`].
+pub(crate) enum Iovecs {
+    /// Up to [`Iovecs::INLINE`] entries, and how many.
+    Inline([Iovec; Iovecs::INLINE], u8),
+    /// More.
+    Heap(Vec<Iovec>),
+}
+
+impl Iovecs {
+    /// The most entries kept on the stack.
+    pub(crate) const INLINE: usize = 8;
+}
+
+impl core::ops::Deref for Iovecs {
+    type Target = [Iovec];
+
+    fn deref(&self) -> &[Iovec] {
+        match self {
+            Iovecs::Inline(iovs, n) => &iovs[..*n as usize],
+            Iovecs::Heap(iovs) => iovs,
+        }
     }
 }
 

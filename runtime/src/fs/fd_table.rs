@@ -1,6 +1,6 @@
 //! One caller's fd table: stdio at 0–2, preopens from 3, then what it opens.
 
-use alloc::collections::{BTreeMap, BTreeSet};
+use alloc::vec::Vec;
 
 use super::tree::Ino;
 use crate::types::{Errno, Fd, rights};
@@ -90,46 +90,74 @@ impl Handle {
 /// Numbering follows wasmtime's preview1: a new fd takes the highest
 /// number freed so far, else one past the highest in use (not POSIX's
 /// lowest free), so that programs which print fd numbers print the same.
+///
+/// Slots are indexed by fd: no fd is ever above the number of fds opened
+/// so far (a new fd is a freed one or the next slot, and `renumber` only
+/// moves onto an open fd), and the empty slots are exactly the freed fds.
+/// An open/close pair touches no allocator once the vectors have grown.
 #[derive(Default)]
 pub(crate) struct FdTable {
-    used: BTreeMap<Fd, Handle>,
-    free: BTreeSet<Fd>,
+    slots: Vec<Option<Handle>>,
+    /// The empty slots, ascending (the next fd is the last).
+    free: Vec<Fd>,
 }
 
 impl FdTable {
     /// The handle at `fd`, or `EBADF`.
+    #[inline]
     pub(crate) fn get(&self, fd: Fd) -> Result<&Handle, Errno> {
-        self.used.get(&fd).ok_or(Errno::Badf)
+        match self.slots.get(fd as usize) {
+            Some(Some(handle)) => Ok(handle),
+            _ => Err(Errno::Badf),
+        }
     }
 
     /// The handle at `fd`, mutably, or `EBADF`.
+    #[inline]
     pub(crate) fn get_mut(&mut self, fd: Fd) -> Result<&mut Handle, Errno> {
-        self.used.get_mut(&fd).ok_or(Errno::Badf)
+        match self.slots.get_mut(fd as usize) {
+            Some(Some(handle)) => Ok(handle),
+            _ => Err(Errno::Badf),
+        }
     }
 
-    /// Adds `handle` and returns its fd (`EMFILE` once all 2³² are used).
+    /// Adds `handle` and returns its fd (`EMFILE` once all 2³² are used;
+    /// `ENOMEM` if the table cannot grow).
     pub(crate) fn push(&mut self, handle: Handle) -> Result<Fd, Errno> {
-        let fd = match self.free.pop_last() {
-            Some(fd) => fd,
-            None => match self.used.last_key_value() {
-                Some((&last, _)) => last.checked_add(1).ok_or(Errno::Mfile)?,
-                None => 0,
-            },
-        };
-        self.used.insert(fd, handle);
+        if let Some(fd) = self.free.pop() {
+            self.slots[fd as usize] = Some(handle);
+            return Ok(fd);
+        }
+        let fd = Fd::try_from(self.slots.len()).map_err(|_| Errno::Mfile)?;
+        self.slots.try_reserve(1).map_err(|_| Errno::Nomem)?;
+        self.slots.push(Some(handle));
         Ok(fd)
     }
 
     /// Removes `fd`, or `EBADF`.
     pub(crate) fn remove(&mut self, fd: Fd) -> Result<Handle, Errno> {
-        let handle = self.used.remove(&fd).ok_or(Errno::Badf)?;
-        self.free.insert(fd);
+        let handle = match self.slots.get_mut(fd as usize) {
+            Some(slot @ Some(_)) => slot.take().expect("matched as Some"),
+            _ => return Err(Errno::Badf),
+        };
+        // Nearly always the highest (programs close what they opened last).
+        let at = match self.free.last() {
+            Some(&last) if last > fd => self.free.partition_point(|&f| f < fd),
+            _ => self.free.len(),
+        };
+        if self.free.try_reserve(1).is_err() {
+            // No room to remember the hole: keep the fd open rather than
+            // lose track of it (`ENOMEM`, the handle back in place).
+            self.slots[fd as usize] = Some(handle);
+            return Err(Errno::Nomem);
+        }
+        self.free.insert(at, fd);
         Ok(handle)
     }
 
     /// Every open handle, the table gone (a caller being reset).
     pub(crate) fn into_handles(self) -> impl Iterator<Item = Handle> {
-        self.used.into_values()
+        self.slots.into_iter().flatten()
     }
 
     /// Moves `from` to `to`, both open (`EBADF` otherwise), and returns the
@@ -141,8 +169,7 @@ impl FdTable {
             return Ok(None);
         }
         let handle = self.remove(from)?;
-        self.free.remove(&to);
-        Ok(self.used.insert(to, handle))
+        Ok(self.slots[to as usize].replace(handle))
     }
 }
 

@@ -31,10 +31,10 @@ pub(crate) fn read_stdin(
     iovs: u32,
     iovs_len: u32,
 ) -> Result<Size, Errno> {
-    let iovs = caller.memory.read_iovecs(iovs, iovs_len)?;
+    let iovs = caller.memory.iovecs(iovs, iovs_len)?;
     let mut chunk = Vec::new();
     let mut total: Size = 0;
-    for iov in iovs {
+    for iov in iovs.iter() {
         let mut done = 0;
         while done < iov.buf_len {
             let want = ((iov.buf_len - done) as usize).min(STDIN_CHUNK);
@@ -64,7 +64,7 @@ pub(crate) fn write_stdio(
     iovs: u32,
     iovs_len: u32,
 ) -> Result<Size, Errno> {
-    let iovs = caller.memory.read_iovecs(iovs, iovs_len)?;
+    let iovs = caller.memory.iovecs(iovs, iovs_len)?;
     let bytes = caller.memory.gather(&iovs)?;
     let n = stdio.write(fd, &bytes)?;
     Ok(n.min(bytes.len()) as Size)
@@ -95,7 +95,7 @@ pub(crate) fn set_len(data: &mut Vec<u8>, len: u64) -> Result<(), Errno> {
 impl Ctx<'_> {
     pub(crate) fn fd_read(&mut self, fd: Fd, iovs: u32, iovs_len: u32) -> Result<Size, Errno> {
         let ino = self.file_fd(fd, rights::FD_READ)?;
-        let iovs = self.caller.memory.read_iovecs(iovs, iovs_len)?;
+        let iovs = self.caller.memory.iovecs(iovs, iovs_len)?;
         let pos = self.fds.get(fd)?.pos;
         let n = self.read_at(ino, &iovs, pos)?;
         self.fds.get_mut(fd)?.pos = pos + n as u64;
@@ -120,7 +120,7 @@ impl Ctx<'_> {
             });
         }
         let ino = self.file_fd(fd, rights::FD_READ | rights::FD_SEEK)?;
-        let iovs = self.caller.memory.read_iovecs(iovs, iovs_len)?;
+        let iovs = self.caller.memory.iovecs(iovs, iovs_len)?;
         self.read_at(ino, &iovs, offset)
     }
 
@@ -154,7 +154,7 @@ impl Ctx<'_> {
         } else {
             Some(handle.pos)
         };
-        let iovs = self.caller.memory.read_iovecs(iovs, iovs_len)?;
+        let iovs = self.caller.memory.iovecs(iovs, iovs_len)?;
         let (n, end) = self.write_at(ino, &iovs, at)?;
         self.fds.get_mut(fd)?.pos = end;
         Ok(n)
@@ -182,7 +182,7 @@ impl Ctx<'_> {
         let read_only = handle.read_only;
         let ino = self.file_fd(fd, rights::FD_WRITE | rights::FD_SEEK)?;
         writable(read_only)?;
-        let iovs = self.caller.memory.read_iovecs(iovs, iovs_len)?;
+        let iovs = self.caller.memory.iovecs(iovs, iovs_len)?;
         let (n, _) = self.write_at(ino, &iovs, if append { None } else { Some(offset) })?;
         Ok(n)
     }

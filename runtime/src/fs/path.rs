@@ -7,8 +7,7 @@
 //! absolute, is refused with [`ESCAPE`].
 
 use alloc::borrow::Cow;
-use alloc::string::{String, ToString};
-use alloc::vec;
+use alloc::string::ToString;
 use alloc::vec::Vec;
 
 use super::tree::{Ino, Tree};
@@ -54,15 +53,16 @@ impl Follow {
     }
 }
 
-/// What a path names.
+/// What a path names. Names borrow from the path resolved (`'p`), or are
+/// owned when they come from a symlink's target.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) enum Target {
+pub(crate) enum Target<'p> {
     /// The existing entry `name` of directory `dir`.
     Entry {
         /// The directory holding it.
         dir: Ino,
         /// Its name there.
-        name: String,
+        name: Cow<'p, str>,
         /// The inode it names.
         ino: Ino,
     },
@@ -71,7 +71,7 @@ pub(crate) enum Target {
         /// The directory it would be created in.
         dir: Ino,
         /// Its name there.
-        name: String,
+        name: Cow<'p, str>,
     },
     /// A directory reached through `.` or `..`: there is no entry name to
     /// create, remove or rename.
@@ -80,15 +80,15 @@ pub(crate) enum Target {
 
 /// A resolved path.
 #[derive(Debug, PartialEq, Eq)]
-pub(crate) struct Resolved {
+pub(crate) struct Resolved<'p> {
     /// What it names.
-    pub(crate) target: Target,
+    pub(crate) target: Target<'p>,
     /// The last component was followed by `/`, so it must be a directory
     /// (an existing non-directory has already been refused with `ENOTDIR`).
     pub(crate) trailing_slash: bool,
 }
 
-impl Resolved {
+impl Resolved<'_> {
     /// The inode named, if it exists.
     pub(crate) fn ino(&self) -> Option<Ino> {
         match self.target {
@@ -103,34 +103,65 @@ impl Resolved {
     }
 }
 
-/// One component still to walk, and whether a `/` followed it.
-type Component<'a> = (Cow<'a, str>, bool);
+/// A piece of path still to walk: its text, and whether a `/` follows its
+/// last component (a symlink's target inherits the slash that followed the
+/// link).
+struct Segment<'p> {
+    text: Cow<'p, str>,
+    /// Where the unwalked rest of `text` starts.
+    at: usize,
+    slash_after: bool,
+}
 
-/// The components of `path`, last first (ready to be pushed on the work
-/// stack), each with whether a `/` follows it. `slash_after` marks the last
-/// one too (a symlink that had a `/` after it).
-fn split(path: &str, slash_after: bool) -> Vec<(&str, bool)> {
-    let ends_with_slash = path.ends_with('/') || slash_after;
-    let mut parts: Vec<(&str, bool)> = path
-        .split('/')
-        .filter(|c| !c.is_empty())
-        .map(|c| (c, true))
-        .collect();
-    if let Some(last) = parts.last_mut() {
-        last.1 = ends_with_slash;
+impl<'p> Segment<'p> {
+    /// The next component of this segment and whether a `/` follows it,
+    /// or `None` when the segment is used up. The component is borrowed
+    /// from the path when the segment is, copied from a symlink's target
+    /// otherwise.
+    fn next(&mut self) -> Option<(Cow<'p, str>, bool)> {
+        let rest = &self.text[self.at..];
+        let skipped = rest.len() - rest.trim_start_matches('/').len();
+        let start = self.at + skipped;
+        if start == self.text.len() {
+            self.at = start;
+            return None;
+        }
+        let len = self.text[start..]
+            .find('/')
+            .unwrap_or(self.text.len() - start);
+        let end = start + len;
+        self.at = end;
+        let more = !self.text[end..].trim_start_matches('/').is_empty();
+        let slash = if more {
+            true
+        } else {
+            end < self.text.len() || self.slash_after
+        };
+        let component = match &self.text {
+            Cow::Borrowed(text) => Cow::Borrowed(&text[start..end]),
+            Cow::Owned(text) => Cow::Owned(text[start..end].into()),
+        };
+        Some((component, slash))
     }
-    parts.reverse();
-    parts
+
+    /// Whether no component is left.
+    fn is_done(&self) -> bool {
+        self.text[self.at..].trim_start_matches('/').is_empty()
+    }
 }
 
 /// Resolves `path` from directory `start`. Intermediate symlinks are always
 /// followed; the last component's as `follow` says.
-pub(crate) fn resolve(
+///
+/// Nothing is allocated for a path that meets no symlink and no `..`:
+/// components are taken from the path as the walk reaches them, and the
+/// name in the result borrows from it.
+pub(crate) fn resolve<'p>(
     tree: &mut Tree,
     start: Ino,
-    path: &str,
+    path: &'p str,
     follow: Follow,
-) -> Result<Resolved, Errno> {
+) -> Result<Resolved<'p>, Errno> {
     if path.is_empty() {
         return Err(Errno::Noent);
     }
@@ -140,26 +171,42 @@ pub(crate) fn resolve(
     if path.starts_with('/') {
         return Err(ESCAPE);
     }
-    let mut work: Vec<Component<'_>> = Vec::new();
-    work.extend(
-        split(path, false)
-            .into_iter()
-            .map(|(c, slash)| (Cow::Borrowed(c), slash)),
-    );
+    // The segment being walked, and those suspended under a symlink's
+    // target (each resumes once the target is walked).
+    let mut current = Segment {
+        text: Cow::Borrowed(path),
+        at: 0,
+        slash_after: false,
+    };
+    let mut suspended: Vec<Segment<'p>> = Vec::new();
     // The physical path from `start`: `..` pops it, and may not empty it.
-    let mut dirs = vec![start];
+    // Only directories above `dir` are kept in `above`.
+    let mut dir = start;
+    let mut above: Vec<Ino> = Vec::new();
     let mut expansions = 0;
-    while let Some((name, slash)) = work.pop() {
-        let last = work.is_empty();
-        let dir = *dirs
-            .last()
-            .expect("the walk never leaves its start directory");
+    loop {
+        let Some((name, slash)) = current.next() else {
+            match suspended.pop() {
+                Some(segment) => {
+                    current = segment;
+                    continue;
+                }
+                // Only reachable for a path of slashes alone, refused above.
+                None => {
+                    return Ok(Resolved {
+                        target: Target::Dir(dir),
+                        trailing_slash: false,
+                    });
+                }
+            }
+        };
+        let last = current.is_done() && suspended.iter().all(Segment::is_done);
         match &*name {
             "." => {}
-            ".." if dirs.len() == 1 => return Err(ESCAPE),
-            ".." => {
-                dirs.pop();
-            }
+            ".." => match above.pop() {
+                Some(parent) => dir = parent,
+                None => return Err(ESCAPE),
+            },
             _ => {
                 if name.len() > NAME_MAX {
                     return Err(Errno::Nametoolong);
@@ -168,10 +215,7 @@ pub(crate) fn resolve(
                     if !last {
                         return Err(Errno::Noent);
                     }
-                    let target = Target::Missing {
-                        dir,
-                        name: name.into_owned(),
-                    };
+                    let target = Target::Missing { dir, name };
                     return Ok(Resolved {
                         target,
                         trailing_slash: slash,
@@ -194,8 +238,12 @@ pub(crate) fn resolve(
                         if link.starts_with('/') {
                             return Err(ESCAPE);
                         }
-                        let parts = split(link, slash).into_iter();
-                        work.extend(parts.map(|(c, slash)| (Cow::Owned(c.to_string()), slash)));
+                        let link = Segment {
+                            text: Cow::Owned(link.to_string()),
+                            at: 0,
+                            slash_after: slash,
+                        };
+                        suspended.push(core::mem::replace(&mut current, link));
                         continue;
                     }
                 }
@@ -203,11 +251,7 @@ pub(crate) fn resolve(
                     if slash && !tree.is_dir(ino) {
                         return Err(Errno::Notdir);
                     }
-                    let target = Target::Entry {
-                        dir,
-                        name: name.into_owned(),
-                        ino,
-                    };
+                    let target = Target::Entry { dir, name, ino };
                     return Ok(Resolved {
                         target,
                         trailing_slash: slash,
@@ -216,25 +260,18 @@ pub(crate) fn resolve(
                 if !tree.is_dir(ino) {
                     return Err(Errno::Notdir);
                 }
-                dirs.push(ino);
+                above.push(dir);
+                dir = ino;
                 continue;
             }
         }
         if last {
-            let dir = *dirs
-                .last()
-                .expect("the walk never leaves its start directory");
             return Ok(Resolved {
                 target: Target::Dir(dir),
                 trailing_slash: slash,
             });
         }
     }
-    // Only `.`/`..` components, the last handled above; kept for totality.
-    Ok(Resolved {
-        target: Target::Dir(*dirs.last().unwrap_or(&start)),
-        trailing_slash: false,
-    })
 }
 
 #[cfg(test)]

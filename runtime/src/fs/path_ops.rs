@@ -48,7 +48,12 @@ fn without_trailing_slashes(path: &str) -> &str {
 }
 
 impl Ctx<'_> {
-    fn resolve(&mut self, dir: Ino, path: &str, follow: Follow) -> Result<Resolved, Errno> {
+    fn resolve<'p>(
+        &mut self,
+        dir: Ino,
+        path: &'p str,
+        follow: Follow,
+    ) -> Result<Resolved<'p>, Errno> {
         path::resolve(self.tree, dir, path, follow)
     }
 
@@ -383,7 +388,12 @@ impl Ctx<'_> {
             Target::Missing { dir, name } => {
                 let now = self.now();
                 self.tree
-                    .create(dir, &name, Kind::Symlink(Cow::Owned(target)), now)
+                    .create(
+                        dir,
+                        &name,
+                        Kind::Symlink(Cow::Owned(target.to_string())),
+                        now,
+                    )
                     .map(|_| ())
             }
             _ => Err(Errno::Exist),

@@ -1,7 +1,6 @@
 //! [`Vfs`]: the built-in [`Fs`]. Embedded trees at build time, an in-memory
 //! writable layer over them at run time, and an fd table per caller.
 
-use alloc::collections::BTreeMap;
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
@@ -112,8 +111,26 @@ struct State {
     tree: Tree,
     /// The root inode of each preopen, in order.
     roots: Vec<Ino>,
-    /// Each caller's fds, by [`Caller::name`].
-    tables: BTreeMap<&'static str, FdTable>,
+    /// Each caller's fds, by [`Caller::name`] (one or a few callers: a
+    /// short list, searched by address first, beats a map).
+    tables: Vec<(&'static str, FdTable)>,
+}
+
+/// The fd table of caller `name`, added empty (by `new`) on its first call.
+fn table_of<'t>(
+    tables: &'t mut Vec<(&'static str, FdTable)>,
+    name: &'static str,
+    new: impl FnOnce() -> FdTable,
+) -> &'t mut FdTable {
+    let same = |n: &&str| core::ptr::eq(*n, name) || *n == name;
+    let at = match tables.iter().position(|(n, _)| same(n)) {
+        Some(at) => at,
+        None => {
+            tables.push((name, new()));
+            tables.len() - 1
+        }
+    };
+    &mut tables[at].1
 }
 
 impl Vfs {
@@ -165,7 +182,8 @@ impl Vfs {
     pub fn reset_fds(&self, caller: &Caller) {
         let mut state = self.state.borrow_mut();
         let Some(state) = state.as_mut() else { return };
-        if let Some(table) = state.tables.remove(caller.name) {
+        let at = state.tables.iter().position(|(n, _)| *n == caller.name);
+        if let Some((_, table)) = at.map(|at| state.tables.remove(at)) {
             for ino in table.into_handles().filter_map(|h| h.ino()) {
                 state.tree.closed(ino);
             }
@@ -268,7 +286,7 @@ impl Vfs {
             State {
                 tree,
                 roots,
-                tables: BTreeMap::new(),
+                tables: Vec::new(),
             }
         });
         f(state)
@@ -286,9 +304,7 @@ impl Vfs {
                 roots,
                 tables,
             } = state;
-            let fds = tables
-                .entry(caller.name)
-                .or_insert_with(|| self.new_table(tree, roots));
+            let fds = table_of(tables, caller.name, || self.new_table(tree, roots));
             f(&mut Ctx {
                 tree,
                 fds,
@@ -428,16 +444,29 @@ impl Ctx<'_> {
     /// Reads a path argument: `ENAMETOOLONG` past `PATH_MAX`, `EFAULT`
     /// outside memory, `EILSEQ` if not UTF-8 (wasmtime's string check),
     /// `EINVAL` with a NUL byte inside (what the host's `openat` gives).
-    pub(crate) fn read_path(&self, ptr: u32, len: u32) -> Result<String, Errno> {
+    /// A path of up to [`PathText::INLINE`] bytes is read onto the stack.
+    pub(crate) fn read_path(&self, ptr: u32, len: u32) -> Result<PathText, Errno> {
         if len as usize > PATH_MAX {
             return Err(Errno::Nametoolong);
         }
-        let bytes = self.caller.memory.read_vec(ptr, len)?;
-        let path = String::from_utf8(bytes).map_err(|_| Errno::Ilseq)?;
-        if path.contains('\0') {
+        let mut text = if len as usize <= PathText::INLINE {
+            let mut inline = PathText::Inline([0; PathText::INLINE], len as u8);
+            if let PathText::Inline(buf, _) = &mut inline {
+                self.caller.memory.read(ptr, &mut buf[..len as usize])?;
+            }
+            inline
+        } else {
+            PathText::Heap(self.caller.memory.read_vec(ptr, len)?)
+        };
+        let bytes: &mut [u8] = match &mut text {
+            PathText::Inline(buf, len) => &mut buf[..*len as usize],
+            PathText::Heap(bytes) => bytes,
+        };
+        let path = core::str::from_utf8(bytes).map_err(|_| Errno::Ilseq)?;
+        if path.as_bytes().contains(&0) {
             return Err(Errno::Inval);
         }
-        Ok(path)
+        Ok(text)
     }
 
     /// Releases the inode of a closed handle.
@@ -445,6 +474,36 @@ impl Ctx<'_> {
         if let Some(ino) = handle.ino() {
             self.tree.closed(ino);
         }
+    }
+}
+
+/// A path argument read from a caller's memory, checked to be UTF-8 with
+/// no NUL: on the stack when short (nearly always), else on the heap.
+// Large on purpose: it lives on the stack for one call, so that reading a
+// path costs no allocation.
+#[allow(clippy::large_enum_variant)]
+pub(crate) enum PathText {
+    /// Up to [`PathText::INLINE`] bytes, and how many.
+    Inline([u8; PathText::INLINE], u8),
+    /// A longer one.
+    Heap(Vec<u8>),
+}
+
+impl PathText {
+    /// The longest path kept on the stack.
+    pub(crate) const INLINE: usize = 255;
+}
+
+impl core::ops::Deref for PathText {
+    type Target = str;
+
+    fn deref(&self) -> &str {
+        let bytes = match self {
+            PathText::Inline(buf, len) => &buf[..*len as usize],
+            PathText::Heap(bytes) => bytes,
+        };
+        // SAFETY: `Ctx::read_path`, the only maker, checked it is UTF-8.
+        unsafe { core::str::from_utf8_unchecked(bytes) }
     }
 }
 
