@@ -237,13 +237,17 @@ pub fn rust_targets() -> Result<()> {
 /// Node from `tests/node/package.json` (`npm ci`, from the lock file).
 fn node() -> Result<PathBuf> {
     let node = tools::installed_node();
-    // playwright-core (the browser tests' driver) and Deno come from the
-    // same lock file: a `tests/node` installed before they were added
-    // installs again.
+    // playwright-core (the browser tests' driver), Deno and jco (which
+    // transpiles components) come from the same lock file: a `tests/node`
+    // installed before they were added installs again.
     let modules = tools::node_project_dir().join("node_modules");
-    let complete = ["playwright-core/package.json", "@deno/linux-x64-glibc/deno"]
-        .iter()
-        .all(|file| modules.join(file).is_file());
+    let complete = [
+        "playwright-core/package.json",
+        "@deno/linux-x64-glibc/deno",
+        "@bytecodealliance/jco/dist/jco.js",
+    ]
+    .iter()
+    .all(|file| modules.join(file).is_file());
     if tools::node_major(&node).is_some_and(|major| major >= NODE_MIN_MAJOR) && complete {
         return Ok(node);
     }
