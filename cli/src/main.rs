@@ -6,6 +6,7 @@
 //! `error: …` with `Caused by:` lines, exit code 1.
 
 mod commands;
+mod component;
 mod js;
 mod module;
 mod optimize;

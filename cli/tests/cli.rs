@@ -350,3 +350,75 @@ fn inspect_into_a_closed_pipe_is_quiet() {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[test]
+fn component_needs_a_guest_with_a_wit_world() {
+    let s = Scratch::new();
+    let stderr = s.fails(&[
+        "merge",
+        "vfs.wasm",
+        "app.wasm",
+        "-o",
+        "out.wasm",
+        "--component",
+    ]);
+    assert_eq!(
+        first_line(&stderr),
+        "error: vfs.wasm: --component needs a guest that exports a WIT world (built with wit-bindgen: a `component-type` custom section), and this one has none"
+    );
+}
+
+#[test]
+fn component_refuses_a_world_it_cannot_read() {
+    let s = Scratch::new();
+    let guest = GUEST.replacen(
+        "(module",
+        r#"(module (@custom "component-type:broken" "not a world")"#,
+        1,
+    );
+    s.wat("vfs.wasm", &guest);
+    let stderr = s.fails(&[
+        "merge",
+        "vfs.wasm",
+        "app.wasm",
+        "-o",
+        "out.wasm",
+        "--component",
+    ]);
+    assert_eq!(
+        first_line(&stderr),
+        "error: while reading the guest's WIT world in the merged module"
+    );
+}
+
+#[test]
+fn component_does_not_go_with_js_or_a_moved_guest_memory() {
+    let s = Scratch::new();
+    let merge = [
+        "merge",
+        "vfs.wasm",
+        "app.wasm",
+        "-o",
+        "out.wasm",
+        "--component",
+    ];
+    let stderr = s.fails(&[&merge[..], &["--js", "out.js"]].concat());
+    assert!(
+        first_line(&stderr).starts_with("error: --component and --js cannot go together"),
+        "{stderr}"
+    );
+    let stderr = s.fails(&[&merge[..], &["--single-memory"]].concat());
+    assert!(
+        first_line(&stderr).starts_with(
+            "error: --component and --single-memory (target first) cannot go together"
+        ),
+        "{stderr}"
+    );
+    // The guest's addresses stay with the guest first: only the missing
+    // world is refused.
+    let stderr = s.fails(&[&merge[..], &["--single-memory=guest-first"]].concat());
+    assert!(
+        first_line(&stderr).contains("--component needs a guest that exports a WIT world"),
+        "{stderr}"
+    );
+}

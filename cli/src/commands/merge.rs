@@ -12,6 +12,7 @@ use std::time::Instant;
 
 use anyhow::{Context, Result, bail};
 
+use crate::component;
 use crate::module::Module;
 use crate::passes::bind_targets::{self, TargetArg};
 use crate::passes::control::{self, Strategy};
@@ -40,6 +41,12 @@ pub struct Opts {
     /// an engine with exception handling).
     #[arg(long, value_enum, value_name = "STRATEGY", default_value_t = Strategy::Flags)]
     unwind: Strategy,
+    /// Write a component instead of a core module, made from the guest's
+    /// WIT world (a guest built with wit-bindgen); for component hosts and
+    /// `jco transpile`. Not with --js, nor with --single-memory unless
+    /// `=guest-first`.
+    #[arg(long)]
+    component: bool,
     #[command(flatten)]
     out: super::output::OutputOpts,
 }
@@ -51,6 +58,9 @@ pub fn run(opts: Opts) -> Result<()> {
     let guest_bytes = read(&opts.guest)?;
     let guest = Module::parse(&guest_name, &guest_bytes)?;
     let manifest = read_manifest::run(&guest)?;
+    if opts.component {
+        component::check(&guest, &opts.out)?;
+    }
     let args: Vec<TargetArg> = opts.targets.iter().map(|a| TargetArg::parse(a)).collect();
     let bindings = bind_targets::run(&manifest, &args)?;
 
@@ -81,6 +91,12 @@ pub fn run(opts: Opts) -> Result<()> {
     let (bytes, timings) =
         passes::merge_controlled(&guest, &manifest, &targets, Default::default(), &options)?;
     let (bytes, finished) = opts.out.finish(bytes)?;
+    let core_size = bytes.len();
+    let bytes = if opts.component {
+        component::encode(&bytes)?
+    } else {
+        bytes
+    };
     let merged = started.elapsed();
     debug_assert!(merged >= read_done);
     write_atomically(&opts.output, &bytes)?;
@@ -108,6 +124,13 @@ pub fn run(opts: Opts) -> Result<()> {
         );
         for line in finished.describe() {
             eprintln!("  {line}");
+        }
+        if opts.component {
+            eprintln!(
+                "  component: core module {} -> component {}",
+                size(core_size),
+                size(bytes.len())
+            );
         }
     }
     Ok(())
