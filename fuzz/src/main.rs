@@ -2,8 +2,13 @@
 //! prints its figures; `cargo xtask fuzz --time 600` is the full run.
 //!
 //! ```text
-//! wasi-virt-fuzz [--time SECS] [--cases N] [--seed N] [--artifacts DIR]
+//! wasi-virt-fuzz [--time SECS] [--cases N] [--seed N] [--first N]
+//!                [--wasmtime-every N] [--artifacts DIR]
 //! ```
+//!
+//! `--wasmtime-every N` runs every Nth target in wasmtime too (1, the
+//! default: all of them; 0: none, wasmi only, several times the cases per
+//! second).
 //!
 //! Each finding is printed with the seed and case number that reproduce it
 //! (`--seed S --first N --cases 1`) and its target is written to the
@@ -21,6 +26,7 @@ struct Args {
     cases: Option<u64>,
     seed: u64,
     first: u64,
+    wasmtime_every: u64,
     artifacts: PathBuf,
 }
 
@@ -30,6 +36,7 @@ fn parse_args() -> Result<Args> {
         cases: None,
         seed: 0x5eed,
         first: 0,
+        wasmtime_every: 1,
         artifacts: PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("artifacts"),
     };
     let mut it = std::env::args().skip(1);
@@ -40,10 +47,11 @@ fn parse_args() -> Result<Args> {
             "--cases" => args.cases = Some(value()?.parse()?),
             "--seed" => args.seed = value()?.parse()?,
             "--first" => args.first = value()?.parse()?,
+            "--wasmtime-every" => args.wasmtime_every = value()?.parse()?,
             "--artifacts" => args.artifacts = value()?.into(),
             "-h" | "--help" => {
                 println!(
-                    "usage: wasi-virt-fuzz [--time SECS] [--cases N] [--seed N] [--first N] [--artifacts DIR]"
+                    "usage: wasi-virt-fuzz [--time SECS] [--cases N] [--seed N] [--first N] [--wasmtime-every N] [--artifacts DIR]"
                 );
                 std::process::exit(0);
             }
@@ -70,6 +78,7 @@ fn main() -> ExitCode {
 fn fuzz() -> Result<u64> {
     let args = parse_args()?;
     let mut fuzzer = Fuzzer::new()?;
+    fuzzer.wasmtime_every = args.wasmtime_every;
     let started = Instant::now();
     let mut last_report = Instant::now();
     let mut index = args.first;
