@@ -9,6 +9,7 @@
 //! or length gets `EFAULT` and never traps inside the guest.
 
 use alloc::vec::Vec;
+use core::mem::MaybeUninit;
 
 use crate::types::{Errno, Iovec};
 
@@ -119,6 +120,27 @@ impl Memory {
         Ok(())
     }
 
+    /// [`Memory::read`] into a buffer not initialized first (zeroing a
+    /// stack buffer is a bulk `memory.fill`, which costs an engine as much
+    /// as the copy); returns the bytes read.
+    pub(crate) fn read_uninit<'b>(
+        &self,
+        ptr: u32,
+        buf: &'b mut [MaybeUninit<u8>],
+    ) -> Result<&'b mut [u8], Errno> {
+        let len = u32::try_from(buf.len()).map_err(|_| Errno::Fault)?;
+        self.check(ptr, len)?;
+        // SAFETY: range checked just above; `buf` is valid for `len` bytes,
+        // which the copy initializes.
+        unsafe {
+            (self.bridge.read)(buf.as_mut_ptr().cast(), ptr, len);
+            Ok(core::slice::from_raw_parts_mut(
+                buf.as_mut_ptr().cast(),
+                buf.len(),
+            ))
+        }
+    }
+
     /// Reads `len` bytes at `ptr` into a new vector, in one copy.
     pub fn read_vec(&self, ptr: u32, len: u32) -> Result<Vec<u8>, Errno> {
         self.check(ptr, len)?;
@@ -213,14 +235,11 @@ impl Memory {
             return self.read_iovecs(iovs, iovs_len).map(Iovecs::Heap);
         }
         let n = iovs_len as usize;
-        let mut raw = [0u8; Iovecs::INLINE * Iovec::SIZE];
-        self.read(iovs, &mut raw[..n * Iovec::SIZE])?;
+        let mut raw = [MaybeUninit::uninit(); Iovecs::INLINE * Iovec::SIZE];
+        let raw = self.read_uninit(iovs, &mut raw[..n * Iovec::SIZE])?;
         let size = self.size();
         let mut out = [Iovec { buf: 0, buf_len: 0 }; Iovecs::INLINE];
-        for (iov, c) in out
-            .iter_mut()
-            .zip(raw[..n * Iovec::SIZE].chunks_exact(Iovec::SIZE))
-        {
+        for (iov, c) in out.iter_mut().zip(raw.chunks_exact(Iovec::SIZE)) {
             *iov = Iovec {
                 buf: u32::from_le_bytes([c[0], c[1], c[2], c[3]]),
                 buf_len: u32::from_le_bytes([c[4], c[5], c[6], c[7]]),

@@ -79,8 +79,12 @@ fn grow(data: &mut Vec<u8>, len: u64) -> Result<(), Errno> {
         return Err(Errno::Fbig);
     }
     let len = len as usize;
-    data.try_reserve_exact(len - data.len())
-        .map_err(|_| Errno::Nospc)?;
+    let more = len - data.len();
+    // Amortized growth (small appends must not copy the whole file each
+    // time); exactly what is needed when that is all there is room for.
+    if data.try_reserve(more).is_err() {
+        data.try_reserve_exact(more).map_err(|_| Errno::Nospc)?;
+    }
     data.resize(len, 0);
     Ok(())
 }

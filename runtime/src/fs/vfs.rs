@@ -4,6 +4,7 @@
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
 use core::cell::RefCell;
+use core::mem::MaybeUninit;
 
 use super::Fs;
 use super::embedded::EmbeddedNode;
@@ -449,20 +450,16 @@ impl Ctx<'_> {
         if len as usize > PATH_MAX {
             return Err(Errno::Nametoolong);
         }
-        let mut text = if len as usize <= PathText::INLINE {
-            let mut inline = PathText::Inline([0; PathText::INLINE], len as u8);
-            if let PathText::Inline(buf, _) = &mut inline {
-                self.caller.memory.read(ptr, &mut buf[..len as usize])?;
-            }
-            inline
+        let text = if len as usize <= PathText::INLINE {
+            let mut buf = [MaybeUninit::uninit(); PathText::INLINE];
+            self.caller
+                .memory
+                .read_uninit(ptr, &mut buf[..len as usize])?;
+            PathText::Inline(buf, len as u8)
         } else {
             PathText::Heap(self.caller.memory.read_vec(ptr, len)?)
         };
-        let bytes: &mut [u8] = match &mut text {
-            PathText::Inline(buf, len) => &mut buf[..*len as usize],
-            PathText::Heap(bytes) => bytes,
-        };
-        let path = core::str::from_utf8(bytes).map_err(|_| Errno::Ilseq)?;
+        let path = core::str::from_utf8(text.bytes()).map_err(|_| Errno::Ilseq)?;
         if path.as_bytes().contains(&0) {
             return Err(Errno::Inval);
         }
@@ -483,8 +480,9 @@ impl Ctx<'_> {
 // path costs no allocation.
 #[allow(clippy::large_enum_variant)]
 pub(crate) enum PathText {
-    /// Up to [`PathText::INLINE`] bytes, and how many.
-    Inline([u8; PathText::INLINE], u8),
+    /// Up to [`PathText::INLINE`] bytes (the first `.1` read), and how
+    /// many.
+    Inline([MaybeUninit<u8>; PathText::INLINE], u8),
     /// A longer one.
     Heap(Vec<u8>),
 }
@@ -492,18 +490,24 @@ pub(crate) enum PathText {
 impl PathText {
     /// The longest path kept on the stack.
     pub(crate) const INLINE: usize = 255;
+
+    fn bytes(&self) -> &[u8] {
+        match self {
+            // SAFETY: `Ctx::read_path` read the first `len` bytes.
+            PathText::Inline(buf, len) => unsafe {
+                core::slice::from_raw_parts(buf.as_ptr().cast(), *len as usize)
+            },
+            PathText::Heap(bytes) => bytes,
+        }
+    }
 }
 
 impl core::ops::Deref for PathText {
     type Target = str;
 
     fn deref(&self) -> &str {
-        let bytes = match self {
-            PathText::Inline(buf, len) => &buf[..*len as usize],
-            PathText::Heap(bytes) => bytes,
-        };
         // SAFETY: `Ctx::read_path`, the only maker, checked it is UTF-8.
-        unsafe { core::str::from_utf8_unchecked(bytes) }
+        unsafe { core::str::from_utf8_unchecked(self.bytes()) }
     }
 }
 
