@@ -6,6 +6,12 @@
 //! byte. The guest checks bounds before it calls, so the bodies check
 //! nothing; an out-of-bounds copy would trap, which is the right failure for
 //! a guest bug.
+//!
+//! Except the two commonest sizes: most copies are one result (a `u32` or
+//! a `u64` written back) or one iovec (8 bytes) read, and an engine runs a
+//! `memory.copy` as a call into its runtime (about 10 ns in V8, against
+//! under 1 ns for a load and a store), so copies of exactly 4 or 8 bytes
+//! are one `i32`/`i64` load and store.
 
 use wasm_encoder::{Function, Instruction};
 use wasmparser::{FuncType, ValType};
@@ -66,6 +72,7 @@ pub fn body(op: BridgeOp, target_memory: u32, guest_memory: u32) -> Function {
             f.instruction(&Instruction::MemorySize(target_memory));
         }
         BridgeOp::Read => {
+            small_copies(&mut f, guest_memory, target_memory);
             args.iter().for_each(|i| {
                 f.instruction(i);
             });
@@ -75,6 +82,7 @@ pub fn body(op: BridgeOp, target_memory: u32, guest_memory: u32) -> Function {
             });
         }
         BridgeOp::Write => {
+            small_copies(&mut f, target_memory, guest_memory);
             args.iter().for_each(|i| {
                 f.instruction(i);
             });
@@ -92,6 +100,42 @@ pub fn body(op: BridgeOp, target_memory: u32, guest_memory: u32) -> Function {
     }
     f.instruction(&Instruction::End);
     f
+}
+
+/// `(dst, src, len)`: when `len` is 4 or 8, one load from `src_mem` and one
+/// store to `dst_mem`, and return; otherwise fall through to the bulk copy.
+fn small_copies(f: &mut Function, dst_mem: u32, src_mem: u32) {
+    use wasm_encoder::{BlockType, MemArg, MemArgTarget};
+    let arg = |memory| MemArg {
+        offset: 0,
+        align: 0,
+        target: MemArgTarget::Memory(memory),
+        ordering: None,
+    };
+    let size = |f: &mut Function, bytes: i32, load: Instruction, store: Instruction| {
+        f.instruction(&Instruction::LocalGet(2));
+        f.instruction(&Instruction::I32Const(bytes));
+        f.instruction(&Instruction::I32Eq);
+        f.instruction(&Instruction::If(BlockType::Empty));
+        f.instruction(&Instruction::LocalGet(0));
+        f.instruction(&Instruction::LocalGet(1));
+        f.instruction(&load);
+        f.instruction(&store);
+        f.instruction(&Instruction::Return);
+        f.instruction(&Instruction::End);
+    };
+    size(
+        f,
+        8,
+        Instruction::I64Load(arg(src_mem)),
+        Instruction::I64Store(arg(dst_mem)),
+    );
+    size(
+        f,
+        4,
+        Instruction::I32Load(arg(src_mem)),
+        Instruction::I32Store(arg(dst_mem)),
+    );
 }
 
 /// The bodies of every bridge function of the plan, in the plan's order.
@@ -181,6 +225,19 @@ mod tests {
         guest.write(&mut store, 8, b"world").unwrap();
         call3(&mut store, "write", 200, 8, 5);
         assert_eq!(&target.data(&store)[200..205], b"world");
+
+        // 4 and 8 bytes take the load/store path, unaligned too.
+        target.write(&mut store, 401, b"12345678").unwrap();
+        call3(&mut store, "read", 70_101, 401, 8);
+        call3(&mut store, "read", 70_201, 401, 4);
+        assert_eq!(&guest.data(&store)[70_101..70_110], b"12345678\0");
+        assert_eq!(&guest.data(&store)[70_201..70_206], b"1234\0");
+        guest.write(&mut store, 501, b"abcdefgh").unwrap();
+        call3(&mut store, "write", 601, 501, 8);
+        call3(&mut store, "write", 701, 501, 4);
+        assert_eq!(&target.data(&store)[601..610], b"abcdefgh\0");
+        assert_eq!(&target.data(&store)[701..706], b"abcd\0");
+        assert_eq!(&guest.data(&store)[601..610], &[0; 9], "the right memory");
 
         call3(&mut store, "fill", 300, 0x2a, 4);
         assert_eq!(&target.data(&store)[300..304], &[0x2a; 4]);
