@@ -1,7 +1,13 @@
 // The in-process timings of `cargo xtask bench` (Node ≥ 22): each mode
 // compiles its module once, then per run makes a fresh instance and times
 // the call with performance.now(); prints one JSON line with the median and
-// the minimum in ms, and the program's output of the last run.
+// the minimum in ms, every time, and the program's output of the last run.
+//
+// Before the timed runs, WARMUP runs (env BENCH_WARMUP, default 2) are made
+// the same way and not counted, on both sides alike: V8 runs wasm first with
+// its baseline compiler (Liftoff) and JS in its interpreter, and tiers hot
+// functions up in the background, so the first runs of either side measure
+// the compilers, not the calls.
 //
 //   node bench.mjs merged OUT.wasm RUNS           import-free wasi-virt output
 //   node bench.mjs shim APP.wasm DIR RUNS ARGS…   browser_wasi_shim, DIR as /data
@@ -15,14 +21,23 @@ const [mode, path, ...rest] = process.argv.slice(2);
 const module = await WebAssembly.compile(readFileSync(path));
 const times = [];
 let out = "";
+const warmup = Number(process.env.BENCH_WARMUP ?? 2);
 
 function summary() {
-  times.sort((a, b) => a - b);
-  console.log(JSON.stringify({ median: times[times.length >> 1], min: times[0], out: out.trim() }));
+  const all = times.slice(warmup);
+  const sorted = [...all].sort((a, b) => a - b);
+  console.log(
+    JSON.stringify({
+      median: sorted[sorted.length >> 1],
+      min: sorted[0],
+      times: all.map((t) => Math.round(t * 100) / 100),
+      out: out.trim(),
+    }),
+  );
 }
 
 if (mode === "merged") {
-  const runs = Number(rest[0]);
+  const runs = Number(rest[0]) + warmup;
   for (let i = 0; i < runs; i++) {
     const x = new WebAssembly.Instance(module, {}).exports;
     const t0 = performance.now();
@@ -39,7 +54,7 @@ if (mode === "merged") {
   const shim = process.env.BROWSER_WASI_SHIM;
   const { WASI, File, Directory, PreopenDirectory, OpenFile, ConsoleStdout } = await import(shim);
   const [dir, runsText, ...args] = rest;
-  const runs = Number(runsText);
+  const runs = Number(runsText) + warmup;
   const load = (folder) =>
     new Map(
       readdirSync(folder).map((name) => {
@@ -59,7 +74,7 @@ if (mode === "merged") {
       ConsoleStdout.lineBuffered((line) => (stdout += line + "\n")),
       new PreopenDirectory("/data", copy(tree)),
     ];
-    const wasi = new WASI(["bench-app", ...args], [], fds);
+    const wasi = new WASI(["bench-app", ...args], [], fds, { debug: false });
     const instance = new WebAssembly.Instance(module, { wasi_snapshot_preview1: wasi.wasiImport });
     const t0 = performance.now();
     wasi.start(instance);
@@ -67,7 +82,7 @@ if (mode === "merged") {
     out = stdout;
   }
 } else if (mode === "copy") {
-  const runs = Number(rest[0]);
+  const runs = Number(rest[0]) + warmup;
   for (let i = 0; i < runs; i++) {
     const x = new WebAssembly.Instance(module, {}).exports;
     x.copy(); // touch the pages once, as the read does its buffer

@@ -10,9 +10,12 @@
 //!
 //! Timing: build steps are whole processes (wall time, median of RUNS).
 //! Run-time workloads (`bench/app`) are timed in Node in the process
-//! (`performance.now()` around `_start`, `bench/node/bench.mjs`), and in the
-//! wasmtime CLI as the median wall time of the process minus that of the
-//! `empty` workload of the same module.
+//! (`performance.now()` around `_start`, after two warm-up runs that do not
+//! count, `bench/node/bench.mjs`); under wasmtime's host WASI by the program
+//! itself (the monotonic clock around its workload, which host WASI answers
+//! with the real clock; median of RUNS); the merged output in the wasmtime
+//! CLI as the median wall time of the process minus that of the `empty`
+//! workload of the same module.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -278,7 +281,6 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             .arg(&copy_wasm),
     )?;
     let copy_ms = node_ms(&peers, &[&"copy", &copy_wasm, &runs.to_string()])?;
-    let host_empty = wall(runs, || host(&peers, &app, data, "empty"))?;
     for workload in WORKLOADS {
         let multi = work.join(format!("run-{workload}.wasm"));
         let single = work.join(format!("run-{workload}-single.wasm"));
@@ -297,7 +299,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         let wt_merged = wall(runs, || wasmtime_merged(&peers, &multi))?
             - wall(runs, || wasmtime_merged(&peers, &empty))?;
         let _ = std::fs::remove_file(data.join("log.txt"));
-        let wt_host = wall(runs, || host(&peers, &app, data, workload))? - host_empty;
+        let wt_host = host_in_process(runs, || host(&peers, &app, data, workload))?;
         let _ = std::fs::remove_file(data.join("log.txt"));
         let shim = node_ms(
             &peers,
@@ -309,18 +311,18 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
             node_single.map_or(String::new(), |s| format!(" (single-memory {s:.1} ms)")),
             wt_merged * 1e3
         );
-        // A process wall time minus that of the empty run: below the noise
-        // of two process start-ups (a 64 MiB module), it says nothing.
-        let ratio = if wt_merged > 1e-3 {
-            format!("{:.2}× (wasmtime merged vs host)", wt_host / wt_merged)
-        } else {
-            "merged below the noise of its start-up".into()
-        };
+        // Both timed in their process around the work: the merged program
+        // in Node (its calls into the guest), the host's program by itself
+        // (its calls into wasmtime's WASI). The wasmtime CLI figure of the
+        // merged program is a wall time minus the empty run's, given for
+        // what it is.
         table.row(
-            &format!("run {workload}: merged vs host WASI (wasmtime, tmpfs)"),
+            &format!(
+                "run {workload}: merged (Node) vs host WASI (wasmtime, tmpfs, timed in the program)"
+            ),
             ours.clone(),
             format!("{:.1} ms", wt_host * 1e3),
-            ratio,
+            format!("{:.2}×", wt_host * 1e3 / node_multi),
         );
         table.row(
             &format!("run {workload}: merged (Node) vs browser_wasi_shim (Node)"),
@@ -355,32 +357,46 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         format!("target {app_size} B"),
         format!("{:.1} KB", added as f64 / 1000.0),
     );
-    let oz = work.join("size-oz.wasm");
-    if Command::new(&cli)
-        .arg("pack")
-        .arg(&app)
-        .arg("-Oz")
-        .arg("-o")
-        .arg(&oz)
-        .status()
-        .is_ok_and(|s| s.success())
-    {
-        let app_oz = work.join("app-oz.wasm");
-        // The target alone through the same optimizer, so that only the guest's bytes count.
-        let _ = Command::new(npm_bin(&peers, "wasm-opt"))
+    // After -Oz: the pack output and the bare target through the same
+    // binaryen `wasm-opt -Oz` (npm binaryen@132; `--all-features` for the
+    // output's two memories), so that only the guest's bytes count.
+    let wasm_opt = npm_bin(&peers, "wasm-opt");
+    let oz = |input: &Path, output: &Path| -> Result<u64> {
+        run_checked(
+            Command::new(&wasm_opt)
+                .arg(input)
+                .args(["-Oz", "--all-features", "-o"])
+                .arg(output),
+        )?;
+        Ok(std::fs::metadata(output)?.len())
+    };
+    let app_oz = oz(&app, &work.join("app-oz.wasm"))?;
+    let pack_oz = oz(&plain, &work.join("size-oz.wasm"))?;
+    table.row(
+        "bytes the default guest adds, after wasm-opt -Oz of both",
+        format!("{} B", pack_oz.saturating_sub(app_oz)),
+        format!("target {app_oz} B"),
+        format!("{:.1} KB", pack_oz.saturating_sub(app_oz) as f64 / 1000.0),
+    );
+    // A hand-written guest: `examples/bench-guest` (no preopens, captured
+    // stdio, virtual clock, seeded randomness), merged with the same target.
+    let bench_guest = try_wasm_example("bench-guest", "wasm32-unknown-unknown")?;
+    let merged = work.join("size-bench-guest.wasm");
+    run_checked(
+        Command::new(&cli)
+            .arg("merge")
+            .arg(&bench_guest)
             .arg(&app)
-            .args(["-Oz", "--all-features", "-o"])
-            .arg(&app_oz)
-            .status();
-        let base = std::fs::metadata(&app_oz).map_or(app_size, |m| m.len());
-        let oz_size = std::fs::metadata(&oz)?.len();
-        table.row(
-            "bytes the default guest adds (pack -Oz, vs the target through wasm-opt -Oz)",
-            format!("{} B", oz_size.saturating_sub(base)),
-            format!("target {base} B"),
-            format!("{:.1} KB", oz_size.saturating_sub(base) as f64 / 1000.0),
-        );
-    }
+            .arg("-o")
+            .arg(&merged),
+    )?;
+    let merged_oz = oz(&merged, &work.join("size-bench-guest-oz.wasm"))?;
+    table.row(
+        "bytes a hand-written guest (examples/bench-guest) adds, after wasm-opt -Oz of both",
+        format!("{} B", merged_oz.saturating_sub(app_oz)),
+        format!("target {app_oz} B"),
+        format!("{:.1} KB", merged_oz.saturating_sub(app_oz) as f64 / 1000.0),
+    );
 
     println!();
     println!("| measurement | wasi-virt | peer | ratio |");
@@ -424,6 +440,28 @@ fn host(peers: &Peers, app: &Path, data: &Path, workload: &str) -> Command {
         .arg(app)
         .arg(workload);
     c
+}
+
+/// Median over `runs` of the `elapsed_ns` a `bench/app` run prints on
+/// stderr (its workload timed by itself), in seconds.
+fn host_in_process(runs: usize, mut make: impl FnMut() -> Command) -> Result<f64> {
+    let mut times = Vec::new();
+    for _ in 0..runs {
+        let mut command = make();
+        let output = command.output().with_context(|| format!("{command:?}"))?;
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        if !output.status.success() {
+            bail!("{command:?} failed: {stderr}");
+        }
+        let ns: f64 = stderr
+            .lines()
+            .find_map(|l| l.strip_prefix("elapsed_ns "))
+            .and_then(|n| n.trim().parse().ok())
+            .with_context(|| format!("no elapsed_ns from {command:?}: {stderr}"))?;
+        times.push(ns / 1e9);
+    }
+    times.sort_by(f64::total_cmp);
+    Ok(times[times.len() / 2])
 }
 
 fn wasmtime_merged(peers: &Peers, module: &Path) -> Command {
