@@ -3,11 +3,12 @@
 // the call with performance.now(); prints one JSON line with the median and
 // the minimum in ms, every time, and the program's output of the last run.
 //
-// Before the timed runs, WARMUP runs (env BENCH_WARMUP, default 2) are made
+// Before the timed runs, WARMUP runs (env BENCH_WARMUP, default 8) are made
 // the same way and not counted, on both sides alike: V8 runs wasm first with
 // its baseline compiler (Liftoff) and JS in its interpreter, and tiers hot
 // functions up in the background, so the first runs of either side measure
-// the compilers, not the calls.
+// the compilers, not the calls (on a busy 2-core machine the merged open
+// workload took 17-26 ms per run for the first 5 or so runs, 8-9 ms after).
 //
 //   node bench.mjs merged OUT.wasm RUNS           import-free wasi-virt output
 //   node bench.mjs shim APP.wasm DIR RUNS ARGS…   browser_wasi_shim, DIR as /data
@@ -21,7 +22,7 @@ const [mode, path, ...rest] = process.argv.slice(2);
 const module = await WebAssembly.compile(readFileSync(path));
 const times = [];
 let out = "";
-const warmup = Number(process.env.BENCH_WARMUP ?? 2);
+const warmup = Number(process.env.BENCH_WARMUP ?? 8);
 
 function summary() {
   const all = times.slice(warmup);
