@@ -13,7 +13,7 @@
 //! - the first write copies the file up into an owned buffer
 //!   ([`BlobSource::read`]), as for embedded bytes: the blob never changes;
 //! - a directory's entries are asked for ([`DirSource::entries`]) only when
-//!   its parent is first looked into.
+//!   it is first looked into (not when its parent is).
 //!
 //! [`Vfs`]: super::Vfs
 
@@ -54,8 +54,10 @@ impl fmt::Debug for BlobFile {
 /// Lists directories on demand.
 pub trait DirSource: Sync {
     /// The entries of directory `id`, sorted by name, without `.` and `..`.
-    /// Called at most once per directory and [`Vfs::reset`] (a source may
-    /// cache what it returns; it is never freed).
+    /// Called when the directory is first looked into, and again when it
+    /// is `stat`ed (its link count) or tested for emptiness before that,
+    /// and after [`Vfs::reset`]: a source should cache what it returns (it
+    /// is never freed), as `pack`'s guest does.
     ///
     /// [`Vfs::reset`]: super::Vfs::reset
     fn entries(&self, id: u32) -> &'static [(&'static str, EmbeddedNode)];

@@ -105,8 +105,24 @@ pub(crate) struct Dir {
     entries: BTreeMap<Name, Ino>,
     /// Embedded entries not materialized yet; empty once they are.
     pending: &'static [(&'static str, EmbeddedNode)],
+    /// A [`Lazy`](EmbeddedNode::Lazy) directory not listed yet: its
+    /// entries are asked for when it is first looked into, not when its
+    /// parent is (a 5,000-entry sibling of the file a program opens costs
+    /// nothing).
+    unlisted: Option<&'static EmbeddedNode>,
     /// The directory this one is an entry of (itself for a preopen root).
     pub(crate) parent: Ino,
+}
+
+impl Dir {
+    /// The embedded entries not materialized yet (listing an unlisted
+    /// directory for a look, without keeping the list: its source caches).
+    fn not_materialized(&self) -> &'static [(&'static str, EmbeddedNode)] {
+        match self.unlisted {
+            Some(node) => node.entries(),
+            None => self.pending,
+        }
+    }
 }
 
 /// What an inode is.
@@ -182,6 +198,7 @@ impl Tree {
         let dir = Dir {
             entries: BTreeMap::new(),
             pending: root.entries(),
+            unlisted: None,
             parent: 0,
         };
         let ino = self.alloc(Inode::new(Kind::Dir(dir), self.epoch));
@@ -232,7 +249,11 @@ impl Tree {
 
     /// Turns the embedded entries of directory `ino` into inodes, once.
     fn materialize(&mut self, ino: Ino) {
-        let pending = core::mem::take(&mut self.dir_mut(ino).pending);
+        let dir = self.dir_mut(ino);
+        if let Some(node) = dir.unlisted.take() {
+            dir.pending = node.entries();
+        }
+        let pending = core::mem::take(&mut dir.pending);
         for (name, node) in pending {
             let child = self.embedded(node, ino);
             self.node_mut(child).nlink = 1;
@@ -246,9 +267,16 @@ impl Tree {
         let kind = match node {
             EmbeddedNode::File(bytes) => Kind::File(Content::Static(bytes)),
             EmbeddedNode::Blob(blob) => Kind::File(Content::Blob(*blob)),
-            EmbeddedNode::Dir(_) | EmbeddedNode::Lazy(_) => Kind::Dir(Dir {
+            EmbeddedNode::Dir(entries) => Kind::Dir(Dir {
                 entries: BTreeMap::new(),
-                pending: node.entries(),
+                pending: entries,
+                unlisted: None,
+                parent,
+            }),
+            EmbeddedNode::Lazy(_) => Kind::Dir(Dir {
+                entries: BTreeMap::new(),
+                pending: &[],
+                unlisted: Some(node),
                 parent,
             }),
             EmbeddedNode::Symlink(target) => Kind::Symlink(Cow::Borrowed(*target)),
@@ -289,7 +317,7 @@ impl Tree {
     /// Whether directory `ino` has no entries.
     pub(crate) fn is_empty_dir(&self, ino: Ino) -> bool {
         match &self.node(ino).kind {
-            Kind::Dir(d) => d.entries.is_empty() && d.pending.is_empty(),
+            Kind::Dir(d) => d.entries.is_empty() && d.not_materialized().is_empty(),
             _ => false,
         }
     }
@@ -338,6 +366,7 @@ impl Tree {
         Kind::Dir(Dir {
             entries: BTreeMap::new(),
             pending: &[],
+            unlisted: None,
             parent: 0,
         })
     }
@@ -460,7 +489,11 @@ impl Tree {
     }
 
     fn subdirs(&self, d: &Dir) -> u64 {
-        let pending = d.pending.iter().filter(|(_, n)| n.is_dir()).count();
+        let pending = d
+            .not_materialized()
+            .iter()
+            .filter(|(_, n)| n.is_dir())
+            .count();
         let live = d.entries.values().filter(|&&ino| self.is_dir(ino)).count();
         (pending + live) as u64
     }
