@@ -47,7 +47,10 @@ if (mode === "merged") {
     const mem = x.wasi_virt_stdout_ptr ? x.memory ?? x.wasi_virt_memory : null;
     if (x.wasi_virt_stdout_ptr) {
       const buf = (x.memory ?? Object.values(x).find((v) => v instanceof WebAssembly.Memory)).buffer;
-      out = new TextDecoder().decode(new Uint8Array(buf, x.wasi_virt_stdout_ptr(), x.wasi_virt_stdout_len()));
+      // A single-memory output keeps the guest's memory at a base.
+      const base = x.wasi_virt_memory_base ? x.wasi_virt_memory_base() >>> 0 : 0;
+      const ptr = base + (x.wasi_virt_stdout_ptr() >>> 0);
+      out = new TextDecoder().decode(new Uint8Array(buf, ptr, x.wasi_virt_stdout_len()));
     }
     void mem;
   }
