@@ -255,9 +255,13 @@ fn node() -> Result<PathBuf> {
         "setup: installing Node {NODE_MIN_MAJOR} into {}",
         tools::node_project_dir().display()
     );
+    // `npm install`, not `npm ci`: jco's lock names platform packages
+    // (win32, darwin, musl) that npm cannot record for this platform, and
+    // `npm ci` refuses such a lock as out of sync; `install` follows the
+    // lock for everything it does record.
     run_checked(
         Command::new("npm")
-            .arg("ci")
+            .arg("install")
             .arg("--prefix")
             .arg(tools::node_project_dir())
             .args(["--no-audit", "--no-fund"]),
