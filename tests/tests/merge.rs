@@ -249,3 +249,30 @@ fn a_guest_built_for_wasm32_unknown_unknown_works_too() {
     let outcome = run_in_wasmi(&std::fs::read(&out).unwrap(), "_start").unwrap();
     assert_eq!(outcome, expected());
 }
+
+/// The smallest guest (`examples/min-guest`: captured stdout and stderr,
+/// nothing else) runs Rust's hello world as wasmtime's host WASI does.
+#[test]
+fn the_minimal_guest_runs_hello_world() {
+    let guest = wasm_example("min-guest", "wasm32-unknown-unknown");
+    let hello = wasm_example("hello-app", "wasm32-wasip1");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("hello.wasm");
+    let (code, _, stderr) = wasi_virt(&[
+        "merge".as_ref(),
+        guest.as_os_str(),
+        hello.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
+    assert_eq!(code, 0, "{stderr}");
+    let outcome = run_in_wasmi(&std::fs::read(&out).unwrap(), "_start").unwrap();
+    if have(Tool::Wasmtime) {
+        let host = run_in_wasmtime_host(&hello, &[], &[], &[]).unwrap();
+        assert_eq!(outcome, host);
+    }
+    assert_eq!(outcome.stdout, b"Hello, world!\n");
+    if have(Tool::Node22) {
+        assert_eq!(run_in_node(&out).unwrap(), outcome);
+    }
+}

@@ -384,24 +384,59 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         format!("target {app_oz} B"),
         format!("{:.1} KB", pack_oz.saturating_sub(app_oz) as f64 / 1000.0),
     );
-    // A hand-written guest: `examples/bench-guest` (no preopens, captured
-    // stdio, virtual clock, seeded randomness), merged with the same target.
+    // Hand-written guests, merged with the same target: `examples/bench-guest`
+    // (no preopens, captured stdio, virtual clock, seeded randomness).
+    let merge_oz = |guest: &Path, target: &Path, name: &str| -> Result<u64> {
+        let merged = work.join(format!("size-{name}.wasm"));
+        run_checked(
+            Command::new(&cli)
+                .arg("merge")
+                .arg(guest)
+                .arg(target)
+                .arg("-o")
+                .arg(&merged),
+        )?;
+        oz(&merged, &work.join(format!("size-{name}-oz.wasm")))
+    };
+    let mut size_row = |what: &str, output_oz: u64, target_oz: u64| {
+        let added = output_oz.saturating_sub(target_oz);
+        table.row(
+            what,
+            format!("{added} B"),
+            format!("target {target_oz} B"),
+            format!("{:.1} KB", added as f64 / 1000.0),
+        );
+    };
     let bench_guest = try_wasm_example("bench-guest", "wasm32-unknown-unknown")?;
-    let merged = work.join("size-bench-guest.wasm");
+    size_row(
+        "bytes a hand-written guest (examples/bench-guest) adds, after wasm-opt -Oz of both",
+        merge_oz(&bench_guest, &app, "bench-guest")?,
+        app_oz,
+    );
+    // The smallest target and the smallest guest: `examples/hello-app`
+    // (Rust's hello world) packed with the default guest, and merged with
+    // `examples/min-guest` (captured stdout and stderr, nothing else): the
+    // floor of what a guest costs.
+    let hello = try_wasm_example("hello-app", "wasm32-wasip1")?;
+    let hello_oz = oz(&hello, &work.join("hello-oz.wasm"))?;
+    let hello_packed = work.join("size-hello-packed.wasm");
     run_checked(
         Command::new(&cli)
-            .arg("merge")
-            .arg(&bench_guest)
-            .arg(&app)
+            .arg("pack")
+            .arg(&hello)
             .arg("-o")
-            .arg(&merged),
+            .arg(&hello_packed),
     )?;
-    let merged_oz = oz(&merged, &work.join("size-bench-guest-oz.wasm"))?;
-    table.row(
-        "bytes a hand-written guest (examples/bench-guest) adds, after wasm-opt -Oz of both",
-        format!("{} B", merged_oz.saturating_sub(app_oz)),
-        format!("target {app_oz} B"),
-        format!("{:.1} KB", merged_oz.saturating_sub(app_oz) as f64 / 1000.0),
+    size_row(
+        "bytes the default guest adds to hello-app, after wasm-opt -Oz of both",
+        oz(&hello_packed, &work.join("size-hello-packed-oz.wasm"))?,
+        hello_oz,
+    );
+    let min_guest = try_wasm_example("min-guest", "wasm32-unknown-unknown")?;
+    size_row(
+        "bytes a minimal hand-written guest (examples/min-guest: stdout and stderr only) adds to hello-app, after wasm-opt -Oz of both",
+        merge_oz(&min_guest, &hello, "min-guest")?,
+        hello_oz,
     );
 
     println!();

@@ -1,0 +1,5 @@
+//! The smallest useful target: prints one line.
+
+fn main() {
+    println!("Hello, world!");
+}
