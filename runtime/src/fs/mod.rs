@@ -8,190 +8,281 @@ use crate::types::{Errno, Fd, Fdstat, Filesize, Filestat, Prestat, Size};
 /// same name, with pointers left as addresses in the caller's memory and
 /// results returned instead of written through out-pointers. Per-program
 /// state (the fd table) is keyed by [`Caller::name`].
+///
+/// Every method answers `EBADF` unless implemented, as a host does for an
+/// fd it never opened: a filesystem that knows only some fds (stdout and
+/// stderr, say; `examples/min-guest`) implements only what they need.
 #[allow(missing_docs)]
 pub trait Fs {
     fn fd_advise(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        offset: u64,
-        len: u64,
-        advice: u32,
-    ) -> Result<(), Errno>;
-    fn fd_allocate(&self, caller: &Caller, fd: Fd, offset: u64, len: u64) -> Result<(), Errno>;
-    fn fd_close(&self, caller: &Caller, fd: Fd) -> Result<(), Errno>;
-    fn fd_datasync(&self, caller: &Caller, fd: Fd) -> Result<(), Errno>;
-    fn fd_fdstat_get(&self, caller: &Caller, fd: Fd) -> Result<Fdstat, Errno>;
-    fn fd_fdstat_set_flags(&self, caller: &Caller, fd: Fd, flags: u32) -> Result<(), Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _offset: u64,
+        _len: u64,
+        _advice: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_allocate(&self, _caller: &Caller, _fd: Fd, _offset: u64, _len: u64) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_close(&self, _caller: &Caller, _fd: Fd) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_datasync(&self, _caller: &Caller, _fd: Fd) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_fdstat_get(&self, _caller: &Caller, _fd: Fd) -> Result<Fdstat, Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_fdstat_set_flags(&self, _caller: &Caller, _fd: Fd, _flags: u32) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
     fn fd_fdstat_set_rights(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        fs_rights_base: u64,
-        fs_rights_inheriting: u64,
-    ) -> Result<(), Errno>;
-    fn fd_filestat_get(&self, caller: &Caller, fd: Fd) -> Result<Filestat, Errno>;
-    fn fd_filestat_set_size(&self, caller: &Caller, fd: Fd, size: u64) -> Result<(), Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _fs_rights_base: u64,
+        _fs_rights_inheriting: u64,
+    ) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_filestat_get(&self, _caller: &Caller, _fd: Fd) -> Result<Filestat, Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_filestat_set_size(&self, _caller: &Caller, _fd: Fd, _size: u64) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
     fn fd_filestat_set_times(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        atim: u64,
-        mtim: u64,
-        fst_flags: u32,
-    ) -> Result<(), Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _atim: u64,
+        _mtim: u64,
+        _fst_flags: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
     fn fd_pread(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        iovs: u32,
-        iovs_len: u32,
-        offset: u64,
-    ) -> Result<Size, Errno>;
-    fn fd_prestat_get(&self, caller: &Caller, fd: Fd) -> Result<Prestat, Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _iovs: u32,
+        _iovs_len: u32,
+        _offset: u64,
+    ) -> Result<Size, Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_prestat_get(&self, _caller: &Caller, _fd: Fd) -> Result<Prestat, Errno> {
+        Err(Errno::Badf)
+    }
     fn fd_prestat_dir_name(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        path: u32,
-        path_len: u32,
-    ) -> Result<(), Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _path: u32,
+        _path_len: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
     fn fd_pwrite(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        iovs: u32,
-        iovs_len: u32,
-        offset: u64,
-    ) -> Result<Size, Errno>;
-    fn fd_read(&self, caller: &Caller, fd: Fd, iovs: u32, iovs_len: u32) -> Result<Size, Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _iovs: u32,
+        _iovs_len: u32,
+        _offset: u64,
+    ) -> Result<Size, Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_read(
+        &self,
+        _caller: &Caller,
+        _fd: Fd,
+        _iovs: u32,
+        _iovs_len: u32,
+    ) -> Result<Size, Errno> {
+        Err(Errno::Badf)
+    }
     fn fd_readdir(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        buf: u32,
-        buf_len: u32,
-        cookie: u64,
-    ) -> Result<Size, Errno>;
-    fn fd_renumber(&self, caller: &Caller, fd: Fd, to: Fd) -> Result<(), Errno>;
-    fn fd_seek(&self, caller: &Caller, fd: Fd, offset: i64, whence: u32)
-    -> Result<Filesize, Errno>;
-    fn fd_sync(&self, caller: &Caller, fd: Fd) -> Result<(), Errno>;
-    fn fd_tell(&self, caller: &Caller, fd: Fd) -> Result<Filesize, Errno>;
-    fn fd_write(&self, caller: &Caller, fd: Fd, iovs: u32, iovs_len: u32) -> Result<Size, Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _buf: u32,
+        _buf_len: u32,
+        _cookie: u64,
+    ) -> Result<Size, Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_renumber(&self, _caller: &Caller, _fd: Fd, _to: Fd) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_seek(
+        &self,
+        _caller: &Caller,
+        _fd: Fd,
+        _offset: i64,
+        _whence: u32,
+    ) -> Result<Filesize, Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_sync(&self, _caller: &Caller, _fd: Fd) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_tell(&self, _caller: &Caller, _fd: Fd) -> Result<Filesize, Errno> {
+        Err(Errno::Badf)
+    }
+    fn fd_write(
+        &self,
+        _caller: &Caller,
+        _fd: Fd,
+        _iovs: u32,
+        _iovs_len: u32,
+    ) -> Result<Size, Errno> {
+        Err(Errno::Badf)
+    }
     fn path_create_directory(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        path: u32,
-        path_len: u32,
-    ) -> Result<(), Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _path: u32,
+        _path_len: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
     fn path_filestat_get(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        flags: u32,
-        path: u32,
-        path_len: u32,
-    ) -> Result<Filestat, Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _flags: u32,
+        _path: u32,
+        _path_len: u32,
+    ) -> Result<Filestat, Errno> {
+        Err(Errno::Badf)
+    }
     #[allow(clippy::too_many_arguments)]
     fn path_filestat_set_times(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        flags: u32,
-        path: u32,
-        path_len: u32,
-        atim: u64,
-        mtim: u64,
-        fst_flags: u32,
-    ) -> Result<(), Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _flags: u32,
+        _path: u32,
+        _path_len: u32,
+        _atim: u64,
+        _mtim: u64,
+        _fst_flags: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
     #[allow(clippy::too_many_arguments)]
     fn path_link(
         &self,
-        caller: &Caller,
-        old_fd: Fd,
-        old_flags: u32,
-        old_path: u32,
-        old_path_len: u32,
-        new_fd: Fd,
-        new_path: u32,
-        new_path_len: u32,
-    ) -> Result<(), Errno>;
+        _caller: &Caller,
+        _old_fd: Fd,
+        _old_flags: u32,
+        _old_path: u32,
+        _old_path_len: u32,
+        _new_fd: Fd,
+        _new_path: u32,
+        _new_path_len: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
     #[allow(clippy::too_many_arguments)]
     fn path_open(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        dirflags: u32,
-        path: u32,
-        path_len: u32,
-        oflags: u32,
-        fs_rights_base: u64,
-        fs_rights_inheriting: u64,
-        fdflags: u32,
-    ) -> Result<Fd, Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _dirflags: u32,
+        _path: u32,
+        _path_len: u32,
+        _oflags: u32,
+        _fs_rights_base: u64,
+        _fs_rights_inheriting: u64,
+        _fdflags: u32,
+    ) -> Result<Fd, Errno> {
+        Err(Errno::Badf)
+    }
     fn path_readlink(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        path: u32,
-        path_len: u32,
-        buf: u32,
-        buf_len: u32,
-    ) -> Result<Size, Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _path: u32,
+        _path_len: u32,
+        _buf: u32,
+        _buf_len: u32,
+    ) -> Result<Size, Errno> {
+        Err(Errno::Badf)
+    }
     fn path_remove_directory(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        path: u32,
-        path_len: u32,
-    ) -> Result<(), Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _path: u32,
+        _path_len: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
     #[allow(clippy::too_many_arguments)]
     fn path_rename(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        old_path: u32,
-        old_path_len: u32,
-        new_fd: Fd,
-        new_path: u32,
-        new_path_len: u32,
-    ) -> Result<(), Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _old_path: u32,
+        _old_path_len: u32,
+        _new_fd: Fd,
+        _new_path: u32,
+        _new_path_len: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
     fn path_symlink(
         &self,
-        caller: &Caller,
-        old_path: u32,
-        old_path_len: u32,
-        fd: Fd,
-        new_path: u32,
-        new_path_len: u32,
-    ) -> Result<(), Errno>;
+        _caller: &Caller,
+        _old_path: u32,
+        _old_path_len: u32,
+        _fd: Fd,
+        _new_path: u32,
+        _new_path_len: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
     fn path_unlink_file(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        path: u32,
-        path_len: u32,
-    ) -> Result<(), Errno>;
-    fn sock_accept(&self, caller: &Caller, fd: Fd, flags: u32) -> Result<Fd, Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _path: u32,
+        _path_len: u32,
+    ) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
+    fn sock_accept(&self, _caller: &Caller, _fd: Fd, _flags: u32) -> Result<Fd, Errno> {
+        Err(Errno::Badf)
+    }
     fn sock_recv(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        ri_data: u32,
-        ri_data_len: u32,
-        ri_flags: u32,
-    ) -> Result<(Size, u16), Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _ri_data: u32,
+        _ri_data_len: u32,
+        _ri_flags: u32,
+    ) -> Result<(Size, u16), Errno> {
+        Err(Errno::Badf)
+    }
     fn sock_send(
         &self,
-        caller: &Caller,
-        fd: Fd,
-        si_data: u32,
-        si_data_len: u32,
-        si_flags: u32,
-    ) -> Result<Size, Errno>;
-    fn sock_shutdown(&self, caller: &Caller, fd: Fd, how: u32) -> Result<(), Errno>;
+        _caller: &Caller,
+        _fd: Fd,
+        _si_data: u32,
+        _si_data_len: u32,
+        _si_flags: u32,
+    ) -> Result<Size, Errno> {
+        Err(Errno::Badf)
+    }
+    fn sock_shutdown(&self, _caller: &Caller, _fd: Fd, _how: u32) -> Result<(), Errno> {
+        Err(Errno::Badf)
+    }
 }
 
 pub mod blob;
