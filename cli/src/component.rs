@@ -15,9 +15,9 @@
 //! memory's own; the default `--single-memory` (target first) offsets them
 //! by a base that the canonical ABI's pointers (from `cabi_realloc`, into
 //! `memory`) do not carry, and is refused. The merged module imports
-//! nothing, so the component
-//! imports nothing; the guest's other exports (the host API) are not part
-//! of the world and are left out of the component's.
+//! nothing, so the component imports nothing; the guest's other exports
+//! (the host API) are not part of the world and are left out of the
+//! component's.
 
 use anyhow::{Context, Result, bail};
 use wit_component::ComponentEncoder;
