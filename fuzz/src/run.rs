@@ -4,6 +4,7 @@
 
 use anyhow::{Context, Result, anyhow};
 use wasi_virt_abi::names::host_api;
+use wasi_virt_tests::{call_host_api_i32, captured_stdio};
 use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasmparser::{Parser, Payload, Validator, WasmFeatures};
 
@@ -149,7 +150,7 @@ fn run_wasmi(engine: &wasmi::Engine, bytes: &[u8], fuel: u64) -> Result<Run> {
     let fuel_used = fuel - store.get_fuel()?;
     // The host API's calls are not the program's: they get their own fuel.
     store.set_fuel(u64::MAX / 2)?;
-    let exit_code = call_i32(&instance, &mut store, host_api::EXIT_CODE)?;
+    let exit_code = call_host_api_i32(&instance, &mut store, host_api::EXIT_CODE)?;
     let end = match result {
         Ok(()) => End::Returned,
         Err(_) if exit_code >= 0 => End::Exit(exit_code),
@@ -157,18 +158,7 @@ fn run_wasmi(engine: &wasmi::Engine, bytes: &[u8], fuel: u64) -> Result<Run> {
         Err(e) if e.as_trap_code().is_some() => End::Trap(wasmi_trap(&e)),
         Err(e) => return Err(anyhow!("`_start` failed with something not a trap: {e}")),
     };
-    let stdout = captured(
-        &instance,
-        &mut store,
-        host_api::STDOUT_PTR,
-        host_api::STDOUT_LEN,
-    )?;
-    let stderr = captured(
-        &instance,
-        &mut store,
-        host_api::STDERR_PTR,
-        host_api::STDERR_LEN,
-    )?;
+    let (stdout, stderr) = captured_stdio(&instance, &mut store)?;
     let memory = instance
         .get_memory(&store, TARGET_MEMORY)
         .context("no target memory")?
@@ -195,31 +185,6 @@ fn wasmi_trap(e: &wasmi::Error) -> Trap {
         // Its text names store handles, which differ between two runs.
         None => Trap::Other("an error without a trap code".into()),
     }
-}
-
-fn call_i32(instance: &wasmi::Instance, store: &mut wasmi::Store<()>, name: &str) -> Result<i32> {
-    instance
-        .get_typed_func::<(), i32>(&*store, name)?
-        .call(store, ())
-        .map_err(|e| anyhow!("the host API's `{name}` trapped: {e}"))
-}
-
-fn captured(
-    instance: &wasmi::Instance,
-    store: &mut wasmi::Store<()>,
-    ptr: &str,
-    len: &str,
-) -> Result<Vec<u8>> {
-    let ptr = call_i32(instance, store, ptr)? as u32 as usize;
-    let len = call_i32(instance, store, len)? as u32 as usize;
-    let memory = instance
-        .get_memory(&*store, "memory")
-        .context("no `memory`")?;
-    memory
-        .data(&*store)
-        .get(ptr..ptr + len)
-        .map(<[u8]>::to_vec)
-        .context("captured output out of range")
 }
 
 fn run_wasmtime(engine: &wasmtime::Engine, bytes: &[u8], fuel: u64) -> Result<Run> {

@@ -39,6 +39,6 @@ pub use build::{
 };
 pub use outcome::Outcome;
 pub use run_node::{run_in_node, run_in_node_entry};
-pub use run_wasmi::run_in_wasmi;
+pub use run_wasmi::{call_host_api_i32, captured_stdio, run_in_wasmi};
 pub use run_wasmtime::run_in_wasmtime_host;
 pub use tools::{Tool, have};

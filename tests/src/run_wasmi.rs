@@ -53,24 +53,13 @@ pub fn run_in_wasmi(wasm: &[u8], entry: &str) -> Result<Outcome> {
         .with_context(|| format!("the module has no export `{entry}` of type `() -> ()`"))?;
     let result = start.call(&mut store, ());
 
-    let exit_code = call_i32(&instance, &mut store, host_api::EXIT_CODE)?;
+    let exit_code = call_host_api_i32(&instance, &mut store, host_api::EXIT_CODE)?;
     let (exit_code, trap) = match result {
         Ok(()) => (Some(exit_code.max(0)), None),
         Err(_) if exit_code >= 0 => (Some(exit_code), None),
         Err(trap) => (None, Some(trap.to_string())),
     };
-    let stdout = captured(
-        &instance,
-        &mut store,
-        host_api::STDOUT_PTR,
-        host_api::STDOUT_LEN,
-    )?;
-    let stderr = captured(
-        &instance,
-        &mut store,
-        host_api::STDERR_PTR,
-        host_api::STDERR_LEN,
-    )?;
+    let (stdout, stderr) = captured_stdio(&instance, &mut store)?;
     Ok(Outcome {
         exit_code,
         trap,
@@ -79,8 +68,16 @@ pub fn run_in_wasmi(wasm: &[u8], entry: &str) -> Result<Outcome> {
     })
 }
 
+/// The guest's captured stdout and stderr, read through the host API of an
+/// instance that has run.
+pub fn captured_stdio<T>(instance: &Instance, store: &mut Store<T>) -> Result<(Vec<u8>, Vec<u8>)> {
+    let stdout = captured(instance, store, host_api::STDOUT_PTR, host_api::STDOUT_LEN)?;
+    let stderr = captured(instance, store, host_api::STDERR_PTR, host_api::STDERR_LEN)?;
+    Ok((stdout, stderr))
+}
+
 /// Calls the host-API export `name: () -> i32`.
-fn call_i32(instance: &Instance, store: &mut Store<()>, name: &str) -> Result<i32> {
+pub fn call_host_api_i32<T>(instance: &Instance, store: &mut Store<T>, name: &str) -> Result<i32> {
     instance
         .get_typed_func::<(), i32>(&*store, name)
         .with_context(|| format!("the module has no host-API export `{name}` of type `() -> i32`"))?
@@ -90,18 +87,18 @@ fn call_i32(instance: &Instance, store: &mut Store<()>, name: &str) -> Result<i3
 
 /// The bytes a (pointer, length) pair of host-API exports point at in the
 /// exported `memory`.
-fn captured(
+fn captured<T>(
     instance: &Instance,
-    store: &mut Store<()>,
+    store: &mut Store<T>,
     ptr_export: &str,
     len_export: &str,
 ) -> Result<Vec<u8>> {
-    let ptr = call_i32(instance, store, ptr_export)? as u32 as usize;
-    let len = call_i32(instance, store, len_export)? as u32 as usize;
+    let ptr = call_host_api_i32(instance, store, ptr_export)? as u32 as usize;
+    let len = call_host_api_i32(instance, store, len_export)? as u32 as usize;
     // A single-memory output (`merge --single-memory`) says where the
     // guest's addresses start in its one memory; otherwise they start at 0.
     let base = match instance.get_typed_func::<(), i32>(&*store, host_api::MEMORY_BASE) {
-        Ok(_) => call_i32(instance, store, host_api::MEMORY_BASE)? as u32 as usize,
+        Ok(_) => call_host_api_i32(instance, store, host_api::MEMORY_BASE)? as u32 as usize,
         Err(_) => 0,
     };
     let ptr = ptr + base;
