@@ -145,21 +145,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     };
     crate::setup::rust_targets()?;
     let peers = peers()?;
-    run_checked(
-        cargo()
-            .current_dir(repo_root())
-            .args([
-                "build",
-                "--release",
-                "-p",
-                "wasi-virt-cli",
-                "--bin",
-                "wasi-virt",
-            ])
-            .arg("--target-dir")
-            .arg(target_dir()),
-    )?;
-    let cli = target_dir().join("release/wasi-virt");
+    let cli = crate::release_cli()?;
     run_checked(
         cargo()
             .args([
@@ -348,14 +334,19 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
 
     // Size.
     let app_size = std::fs::metadata(&app)?.len();
-    let plain = work.join("size.wasm");
-    run_checked(
-        Command::new(&cli)
-            .arg("pack")
-            .arg(&app)
-            .arg("-o")
-            .arg(&plain),
-    )?;
+    // `pack` with its defaults: the default guest and nothing else.
+    let pack = |target: &Path, name: &str| -> Result<PathBuf> {
+        let out = work.join(name);
+        run_checked(
+            Command::new(&cli)
+                .arg("pack")
+                .arg(target)
+                .arg("-o")
+                .arg(&out),
+        )?;
+        Ok(out)
+    };
+    let plain = pack(&app, "size.wasm")?;
     let added = std::fs::metadata(&plain)?.len() - app_size;
     table.row(
         "bytes the default guest adds (pack, defaults)",
@@ -419,14 +410,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     // floor of what a guest costs.
     let hello = try_wasm_example("hello-app", "wasm32-wasip1")?;
     let hello_oz = oz(&hello, &work.join("hello-oz.wasm"))?;
-    let hello_packed = work.join("size-hello-packed.wasm");
-    run_checked(
-        Command::new(&cli)
-            .arg("pack")
-            .arg(&hello)
-            .arg("-o")
-            .arg(&hello_packed),
-    )?;
+    let hello_packed = pack(&hello, "size-hello-packed.wasm")?;
     size_row(
         "bytes the default guest adds to hello-app, after wasm-opt -Oz of both",
         oz(&hello_packed, &work.join("size-hello-packed-oz.wasm"))?,

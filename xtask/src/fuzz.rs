@@ -10,7 +10,7 @@ use std::process::ExitCode;
 
 use anyhow::{Context, Result};
 
-use crate::{cargo, run_checked};
+use crate::cargo;
 
 /// `wasi_virt_fuzz::CLI_ENV`, spelled here so that xtask does not build the
 /// fuzzer's dependencies (wasm-smith) just to name a variable.
@@ -19,15 +19,7 @@ const CLI_ENV: &str = "WASI_VIRT_FUZZ_CLI";
 /// Runs the fuzzer; with no arguments, `--time 600`.
 pub fn run(args: &[String]) -> Result<ExitCode> {
     let root = wasi_virt_tests::repo_root();
-    run_checked(cargo().current_dir(&root).args([
-        "build",
-        "--release",
-        "-p",
-        "wasi-virt-cli",
-        "--bin",
-        "wasi-virt",
-    ]))?;
-    let cli = wasi_virt_tests::target_dir().join("release/wasi-virt");
+    let cli = crate::release_cli()?;
     let default = ["--time".to_string(), "600".to_string()];
     let args = if args.is_empty() { &default[..] } else { args };
     let mut command = cargo();

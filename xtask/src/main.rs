@@ -67,6 +67,27 @@ fn run_checked(command: &mut Command) -> Result<()> {
     Ok(())
 }
 
+/// Builds the `wasi-virt` CLI in release mode (merges are most of what the
+/// benchmarks and the fuzzer time) and returns its path.
+fn release_cli() -> Result<std::path::PathBuf> {
+    let target = wasi_virt_tests::target_dir();
+    run_checked(
+        cargo()
+            .current_dir(wasi_virt_tests::repo_root())
+            .args([
+                "build",
+                "--release",
+                "-p",
+                "wasi-virt-cli",
+                "--bin",
+                "wasi-virt",
+            ])
+            .arg("--target-dir")
+            .arg(&target),
+    )?;
+    Ok(target.join("release/wasi-virt"))
+}
+
 /// The cargo that runs us (the same toolchain), or `cargo`.
 fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
