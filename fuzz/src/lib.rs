@@ -252,7 +252,7 @@ impl Fuzzer {
             .map_err(|e| finding(format!("{e:#}")))?;
         let mut in_wasmtime = self.wasmtime_every != 0
             && (self.stats.generated - 1).is_multiple_of(self.wasmtime_every);
-        let verdict = match differential(&self.wasmi, &plain, &[&wrapped]) {
+        let verdict = match differential(&self.wasmi, &plain, &[("flags", &wrapped)]) {
             Ok(verdict) => verdict,
             // Before blaming the merge, ask whether wasmi runs the plain
             // output as wasmtime does; if not, wasmtime alone decides.
@@ -266,8 +266,12 @@ impl Fuzzer {
             },
         };
         if in_wasmtime {
-            let again = differential(&self.wasmtime, &plain, &[&wrapped, &with_exceptions])
-                .map_err(&finding)?;
+            let again = differential(
+                &self.wasmtime,
+                &plain,
+                &[("flags", &wrapped), ("exceptions", &with_exceptions)],
+            )
+            .map_err(&finding)?;
             if again != Verdict::NotCompared {
                 self.stats.wasmtime_compared += 1;
             }
@@ -319,9 +323,13 @@ fn wrapped(guest: &[u8]) -> Vec<u8> {
     out
 }
 
-/// Runs the plain output and each wrapped one in `engine` and compares
-/// them (see the crate's documentation).
-fn differential(engine: &Engine, plain: &[u8], wrapped: &[&[u8]]) -> Result<Verdict, String> {
+/// Runs the plain output and each wrapped one (named by its `--unwind`
+/// strategy) in `engine` and compares them (see the crate's documentation).
+fn differential(
+    engine: &Engine,
+    plain: &[u8],
+    wrapped: &[(&str, &[u8])],
+) -> Result<Verdict, String> {
     let name = engine.name();
     let a = engine
         .run(plain, FUEL)
@@ -330,8 +338,7 @@ fn differential(engine: &Engine, plain: &[u8], wrapped: &[&[u8]]) -> Result<Verd
         return Ok(Verdict::NotCompared);
     }
     let mut verdict = Verdict::Compared;
-    for (i, wrapped) in wrapped.iter().enumerate() {
-        let strategy = ["flags", "exceptions"][i.min(1)];
+    for (strategy, wrapped) in wrapped {
         verdict = compare(engine, &a, wrapped)
             .map_err(|e| format!("in {name}, with --unwind {strategy}: {e}"))?;
     }
