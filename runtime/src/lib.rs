@@ -49,6 +49,7 @@ extern crate alloc;
 pub mod args;
 pub mod clock;
 pub mod fs;
+pub mod heap;
 pub mod host;
 #[cfg(all(feature = "host-api", target_family = "wasm"))]
 mod host_api;

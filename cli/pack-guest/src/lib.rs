@@ -16,6 +16,10 @@
 //! need; `pack` replaces the ones the chosen configuration never calls
 //! with functions that trap, and the output keeps only the rest.
 
+#![no_std]
+
+extern crate alloc;
+
 mod state;
 mod subsystems;
 mod tree;
@@ -43,6 +47,18 @@ plug_sched!(Yield, app);
 
 // Args, env and files, replaceable by the host before a run.
 wasi_virt::export_host_api!(args: state::args(), env: state::env(), fs: state::fs());
+
+// No std: std's allocator and panic machinery are most of what a guest
+// would carry besides the filesystem. A panic here is a bug in the guest
+// or a config image from another CLI version; it traps either way, as a
+// std guest built with `panic = "abort"` does.
+#[global_allocator]
+static HEAP: wasi_virt::heap::Heap = wasi_virt::heap::Heap::new();
+
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 /// Runs a command (a program exporting `_start`).
 #[unsafe(no_mangle)]

@@ -6,7 +6,10 @@
 //! that names and symlink targets borrow from it. Directories are decoded
 //! later, one at a time ([`crate::tree`]).
 
-use std::cell::OnceCell;
+use alloc::boxed::Box;
+use alloc::vec;
+use alloc::vec::Vec;
+use core::cell::OnceCell;
 
 use wasi_virt::abi::pack::{ClockMode, ExitMode, Image, RandomMode, StreamMode};
 use wasi_virt::fs::{EmbeddedNode, LazyDir, Preopen, Vfs};

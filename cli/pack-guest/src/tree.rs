@@ -1,8 +1,9 @@
 //! The mounted folders: directories decoded from the config image when
 //! first looked into, files read from the blob.
 
-use std::cell::RefCell;
-use std::collections::BTreeMap;
+use alloc::collections::BTreeMap;
+use alloc::vec::Vec;
+use core::cell::RefCell;
 
 use wasi_virt::Errno;
 use wasi_virt::abi::pack::Entry;

@@ -5,6 +5,7 @@
 //! path is looked at, as wasmtime does.
 
 use alloc::borrow::Cow;
+use alloc::string::String;
 use alloc::vec::Vec;
 
 use super::fd_ops::new_times;
@@ -391,7 +392,7 @@ impl Ctx<'_> {
                     .create(
                         dir,
                         &name,
-                        Kind::Symlink(Cow::Owned(target.to_string())),
+                        Kind::Symlink(Cow::Owned(String::from(&*target))),
                         now,
                     )
                     .map(|_| ())
