@@ -1,7 +1,6 @@
 //! The mounted folders: directories decoded from the config image when
 //! first looked into, files read from the blob.
 
-use alloc::collections::BTreeMap;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
@@ -61,19 +60,22 @@ impl BlobSource for PackBlob {
 }
 
 /// Lists directories from the config image, each once: the lists are
-/// kept (and never freed), so that `Vfs::reset` does not decode again.
-pub struct PackDirs(RefCell<BTreeMap<u32, &'static [(&'static str, EmbeddedNode)]>>);
+/// kept (and never freed), so that `Vfs::reset` does not decode again;
+/// sorted by id, for a binary search.
+#[allow(clippy::type_complexity)]
+pub struct PackDirs(RefCell<Vec<(u32, &'static [(&'static str, EmbeddedNode)])>>);
 // SAFETY: a guest runs on one thread (wasm32 without shared memory).
 unsafe impl Sync for PackDirs {}
 
 /// The directories of the config image.
-pub static DIRS: PackDirs = PackDirs(RefCell::new(BTreeMap::new()));
+pub static DIRS: PackDirs = PackDirs(RefCell::new(Vec::new()));
 
 impl DirSource for PackDirs {
     fn entries(&self, id: u32) -> &'static [(&'static str, EmbeddedNode)] {
-        if let Some(entries) = self.0.borrow().get(&id) {
-            return entries;
-        }
+        let at = match self.0.borrow().binary_search_by_key(&id, |&(id, _)| id) {
+            Ok(at) => return self.0.borrow()[at].1,
+            Err(at) => at,
+        };
         let image = state().image;
         let entries: Vec<(&'static str, EmbeddedNode)> = image
             .dir(id)
@@ -96,7 +98,7 @@ impl DirSource for PackDirs {
             })
             .collect();
         let entries: &'static [_] = entries.leak();
-        self.0.borrow_mut().insert(id, entries);
+        self.0.borrow_mut().insert(at, (id, entries));
         entries
     }
 }

@@ -3,7 +3,7 @@
 
 use alloc::string::{String, ToString};
 use alloc::vec::Vec;
-use core::cell::RefCell;
+use core::cell::{RefCell, RefMut};
 use core::mem::MaybeUninit;
 
 use super::Fs;
@@ -117,21 +117,21 @@ struct State {
     tables: Vec<(&'static str, FdTable)>,
 }
 
-/// The fd table of caller `name`, added empty (by `new`) on its first call.
-fn table_of<'t>(
-    tables: &'t mut Vec<(&'static str, FdTable)>,
+/// The index of caller `name`'s fd table, added empty (by `new`) on its
+/// first call.
+fn table_of(
+    tables: &mut Vec<(&'static str, FdTable)>,
     name: &'static str,
     new: impl FnOnce() -> FdTable,
-) -> &'t mut FdTable {
+) -> usize {
     let same = |n: &&str| core::ptr::eq(*n, name) || *n == name;
-    let at = match tables.iter().position(|(n, _)| same(n)) {
+    match tables.iter().position(|(n, _)| same(n)) {
         Some(at) => at,
         None => {
             tables.push((name, new()));
             tables.len() - 1
         }
-    };
-    &mut tables[at].1
+    }
 }
 
 impl Vfs {
@@ -275,22 +275,40 @@ impl Vfs {
     }
 
     /// Runs `f` on the state, set up on first use.
-    fn with_state<R>(&self, caller: &Caller, f: impl FnOnce(&mut State) -> R) -> R {
-        let mut state = self.state.borrow_mut();
-        let state = state.get_or_insert_with(|| {
-            let mut tree = Tree::new(self.now(caller));
-            let roots = self
-                .preopens
-                .iter()
-                .map(|p| tree.add_root(p.root))
-                .collect();
-            State {
-                tree,
-                roots,
-                tables: Vec::new(),
-            }
-        });
-        f(state)
+    /// The state, set up on the first call. Not inlined: every preview1
+    /// call starts here, and the set-up (building the tree's roots) would
+    /// otherwise be copied into each of them.
+    #[inline(never)]
+    fn state(&self, caller: &Caller) -> RefMut<'_, State> {
+        RefMut::map(self.state.borrow_mut(), |state| {
+            state.get_or_insert_with(|| {
+                let mut tree = Tree::new(self.now(caller));
+                let roots = self
+                    .preopens
+                    .iter()
+                    .map(|p| tree.add_root(p.root))
+                    .collect();
+                State {
+                    tree,
+                    roots,
+                    tables: Vec::new(),
+                }
+            })
+        })
+    }
+
+    /// The state and the index of `caller`'s fd table in it, set up on
+    /// the caller's first call (not inlined, as [`Vfs::state`]).
+    #[inline(never)]
+    fn enter(&self, caller: &Caller) -> (RefMut<'_, State>, usize) {
+        let mut state = self.state(caller);
+        let State {
+            tree,
+            roots,
+            tables,
+        } = &mut *state;
+        let at = table_of(tables, caller.name, || self.new_table(tree, roots));
+        (state, at)
     }
 
     /// Runs `f` with `caller`'s fd table, set up on its first call.
@@ -299,19 +317,13 @@ impl Vfs {
         caller: &Caller,
         f: impl FnOnce(&mut Ctx<'_>) -> Result<R, Errno>,
     ) -> Result<R, Errno> {
-        self.with_state(caller, |state| {
-            let State {
-                tree,
-                roots,
-                tables,
-            } = state;
-            let fds = table_of(tables, caller.name, || self.new_table(tree, roots));
-            f(&mut Ctx {
-                tree,
-                fds,
-                vfs: self,
-                caller,
-            })
+        let (mut state, at) = self.enter(caller);
+        let State { tree, tables, .. } = &mut *state;
+        f(&mut Ctx {
+            tree,
+            fds: &mut tables[at].1,
+            vfs: self,
+            caller,
         })
     }
 
@@ -340,9 +352,9 @@ impl Vfs {
     ) -> Result<R, Errno> {
         let (index, rel) = find_preopen(self.preopens, path).ok_or(Errno::Noent)?;
         let now = self.now(&Caller::OWN);
-        self.with_state(&Caller::OWN, |state| {
-            f(&mut state.tree, state.roots[index], rel, now)
-        })
+        let mut state = self.state(&Caller::OWN);
+        let State { tree, roots, .. } = &mut *state;
+        f(tree, roots[index], rel, now)
     }
 
     /// The stdio fd that `fd` is for `caller`, after checking `right`, or
