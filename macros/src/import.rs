@@ -277,13 +277,16 @@ fn export_name(f: &syn::ForeignItemFn) -> syn::Result<String> {
 }
 
 /// A static whose bytes the linker appends to the manifest section.
+///
+/// Not `#[used]`: rustc emits every static with a `link_section` on wasm
+/// as a custom section already, and `#[used]` would also keep a copy of
+/// the bytes in the guest's memory (1.6 KB in the default guest).
 pub fn manifest_static(records: &str) -> TokenStream {
     let section = wasi_virt_abi::manifest::SECTION;
     let len = records.len();
     let bytes = LitByteStr::new(records.as_bytes(), Span::call_site());
     quote! {
         #[cfg_attr(target_family = "wasm", unsafe(link_section = #section))]
-        #[used]
         static __WASI_VIRT_MANIFEST: [u8; #len] = *#bytes;
     }
 }
