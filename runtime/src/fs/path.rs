@@ -119,24 +119,25 @@ impl<'p> Segment<'p> {
     /// from the path when the segment is, copied from a symlink's target
     /// otherwise.
     fn next(&mut self) -> Option<(Cow<'p, str>, bool)> {
-        let rest = &self.text[self.at..];
-        let skipped = rest.len() - rest.trim_start_matches('/').len();
-        let start = self.at + skipped;
-        if start == self.text.len() {
+        // Byte loops rather than `find`/`trim_start_matches`: components are
+        // short, and memchr's set-up costs more than it saves on them.
+        let bytes = self.text.as_bytes();
+        let mut start = self.at;
+        while start < bytes.len() && bytes[start] == b'/' {
+            start += 1;
+        }
+        if start == bytes.len() {
             self.at = start;
             return None;
         }
-        let len = self.text[start..]
-            .find('/')
-            .unwrap_or(self.text.len() - start);
-        let end = start + len;
+        let mut end = start;
+        while end < bytes.len() && bytes[end] != b'/' {
+            end += 1;
+        }
         self.at = end;
-        let more = !self.text[end..].trim_start_matches('/').is_empty();
-        let slash = if more {
-            true
-        } else {
-            end < self.text.len() || self.slash_after
-        };
+        // A `/` follows if one does here, or (at the end of a symlink's
+        // target) after the link.
+        let slash = end < bytes.len() || self.slash_after;
         let component = match &self.text {
             Cow::Borrowed(text) => Cow::Borrowed(&text[start..end]),
             Cow::Owned(text) => Cow::Owned(text[start..end].into()),
@@ -146,7 +147,7 @@ impl<'p> Segment<'p> {
 
     /// Whether no component is left.
     fn is_done(&self) -> bool {
-        self.text[self.at..].trim_start_matches('/').is_empty()
+        self.text.as_bytes()[self.at..].iter().all(|&b| b == b'/')
     }
 }
 

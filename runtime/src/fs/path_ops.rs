@@ -12,7 +12,7 @@ use super::fd_ops::new_times;
 use super::fd_table::{Handle, Node};
 use super::path::{self, Follow, Resolved, Target};
 use super::tree::{Content, Ino, Kind, Tree};
-use super::vfs::{Ctx, writable};
+use super::vfs::{Ctx, PathSpace, writable};
 use crate::types::{Errno, Fd, Filestat, Size, fdflags, oflags, rights};
 
 /// A path argument: address and length in the caller's memory.
@@ -79,7 +79,8 @@ impl Ctx<'_> {
         let follow = Follow::from_lookupflags(req.dirflags)?;
         let oflags = flags16(req.oflags, oflags::ALL)?;
         let fdflags = flags16(req.fdflags, fdflags::ALL)?;
-        let path = self.read_path(path.0, path.1)?;
+        let mut path_space = PathSpace::new();
+        let path = self.read_path(path.0, path.1, &mut path_space)?;
         let parent = self.fds.get(fd)?.clone();
         let dir = match parent.node {
             Node::Stdio(_) => return Err(Errno::Badf),
@@ -100,7 +101,7 @@ impl Ctx<'_> {
             parent.read_only
                 && (has(oflags::CREAT | oflags::TRUNC) || req.base & rights::FD_WRITE != 0),
         )?;
-        let resolved = self.resolve(dir, &path, follow)?;
+        let resolved = self.resolve(dir, path, follow)?;
         let ino = match resolved.target {
             Target::Missing { .. } if !has(oflags::CREAT) => return Err(Errno::Noent),
             Target::Missing { .. } if resolved.trailing_slash => return Err(Errno::Isdir),
@@ -177,10 +178,11 @@ impl Ctx<'_> {
         path_len: u32,
     ) -> Result<(), Errno> {
         let (dir, read_only) = self.dir_fd(fd, rights::PATH_CREATE_DIRECTORY)?;
-        let path = self.read_path(path, path_len)?;
+        let mut path_space = PathSpace::new();
+        let path = self.read_path(path, path_len, &mut path_space)?;
         writable(read_only)?;
         match self
-            .resolve(dir, without_trailing_slashes(&path), Follow::Never)?
+            .resolve(dir, without_trailing_slashes(path), Follow::Never)?
             .target
         {
             Target::Missing { dir, name } => {
@@ -204,10 +206,11 @@ impl Ctx<'_> {
     ) -> Result<Filestat, Errno> {
         let follow = Follow::from_lookupflags(flags)?;
         let (dir, _) = self.dir_fd(fd, rights::PATH_FILESTAT_GET)?;
-        let path = self.read_path(path, path_len)?;
+        let mut path_space = PathSpace::new();
+        let path = self.read_path(path, path_len, &mut path_space)?;
         let resolved = match follow {
-            Follow::Always => self.resolve(dir, &path, follow)?,
-            _ => self.resolve(dir, without_trailing_slashes(&path), Follow::Never)?,
+            Follow::Always => self.resolve(dir, path, follow)?,
+            _ => self.resolve(dir, without_trailing_slashes(path), Follow::Never)?,
         };
         Ok(self.tree.stat(resolved.existing()?))
     }
@@ -227,9 +230,10 @@ impl Ctx<'_> {
         new_times(atim, mtim, fst_flags, 0)?;
         let follow = Follow::from_lookupflags(flags)?;
         let (dir, read_only) = self.dir_fd(fd, rights::PATH_FILESTAT_SET_TIMES)?;
-        let path = self.read_path(path, path_len)?;
+        let mut path_space = PathSpace::new();
+        let path = self.read_path(path, path_len, &mut path_space)?;
         writable(read_only)?;
-        let ino = self.resolve(dir, &path, follow)?.existing()?;
+        let ino = self.resolve(dir, path, follow)?.existing()?;
         self.set_times(ino, atim, mtim, fst_flags)
     }
 
@@ -248,14 +252,16 @@ impl Ctx<'_> {
         if Follow::from_lookupflags(old_flags)? == Follow::Always {
             return Err(Errno::Inval);
         }
-        let old = self.read_path(old.0, old.1)?;
-        let new = self.read_path(new.0, new.1)?;
+        let mut old_space = PathSpace::new();
+        let old = self.read_path(old.0, old.1, &mut old_space)?;
+        let mut new_space = PathSpace::new();
+        let new = self.read_path(new.0, new.1, &mut new_space)?;
         writable(old_read_only || new_read_only)?;
-        let ino = self.resolve(old_dir, &old, Follow::IfSlash)?.existing()?;
+        let ino = self.resolve(old_dir, old, Follow::IfSlash)?.existing()?;
         if self.tree.is_dir(ino) {
             return Err(Errno::Perm);
         }
-        let resolved = self.resolve(new_dir, &new, Follow::Never)?;
+        let resolved = self.resolve(new_dir, new, Follow::Never)?;
         match resolved.target {
             Target::Missing { .. } if resolved.trailing_slash => Err(Errno::Noent),
             Target::Missing { dir, name } => {
@@ -277,8 +283,9 @@ impl Ctx<'_> {
         buf_len: u32,
     ) -> Result<Size, Errno> {
         let (dir, _) = self.dir_fd(fd, rights::PATH_READLINK)?;
-        let path = self.read_path(path, path_len)?;
-        let ino = self.resolve(dir, &path, Follow::IfSlash)?.existing()?;
+        let mut path_space = PathSpace::new();
+        let path = self.read_path(path, path_len, &mut path_space)?;
+        let ino = self.resolve(dir, path, Follow::IfSlash)?.existing()?;
         let target = self.tree.symlink(ino).ok_or(Errno::Inval)?.as_bytes();
         let n = target.len().min(buf_len as usize);
         self.caller.memory.write(buf, &target[..n])?;
@@ -295,9 +302,10 @@ impl Ctx<'_> {
         path_len: u32,
     ) -> Result<(), Errno> {
         let (dir, read_only) = self.dir_fd(fd, rights::PATH_REMOVE_DIRECTORY)?;
-        let path = self.read_path(path, path_len)?;
+        let mut path_space = PathSpace::new();
+        let path = self.read_path(path, path_len, &mut path_space)?;
         writable(read_only)?;
-        let resolved = self.resolve(dir, &path, Follow::IfSlash)?;
+        let resolved = self.resolve(dir, path, Follow::IfSlash)?;
         match resolved.target {
             Target::Missing { .. } => Err(Errno::Noent),
             Target::Dir(_) => Err(Errno::Inval),
@@ -325,16 +333,18 @@ impl Ctx<'_> {
     ) -> Result<(), Errno> {
         let (old_dir, old_read_only) = self.dir_fd(fd, rights::PATH_RENAME_SOURCE)?;
         let (new_dir, new_read_only) = self.dir_fd(new_fd, rights::PATH_RENAME_TARGET)?;
-        let old = self.read_path(old.0, old.1)?;
-        let new = self.read_path(new.0, new.1)?;
+        let mut old_space = PathSpace::new();
+        let old = self.read_path(old.0, old.1, &mut old_space)?;
+        let mut new_space = PathSpace::new();
+        let new = self.read_path(new.0, new.1, &mut new_space)?;
         writable(old_read_only || new_read_only)?;
-        let (from_dir, from_name, ino) = match self.resolve(old_dir, &old, Follow::Never)?.target {
+        let (from_dir, from_name, ino) = match self.resolve(old_dir, old, Follow::Never)?.target {
             Target::Entry { dir, name, ino } => (dir, name, ino),
             Target::Missing { .. } => return Err(Errno::Noent),
             Target::Dir(_) => return Err(Errno::Busy),
         };
         let moving_dir = self.tree.is_dir(ino);
-        let resolved = self.resolve(new_dir, &new, Follow::Never)?;
+        let resolved = self.resolve(new_dir, new, Follow::Never)?;
         let (to_dir, to_name, replaced) = match resolved.target {
             Target::Dir(_) => return Err(Errno::Busy),
             Target::Missing { .. } if resolved.trailing_slash && !moving_dir => {
@@ -374,8 +384,10 @@ impl Ctx<'_> {
         new: PathArg,
     ) -> Result<(), Errno> {
         let (dir, read_only) = self.dir_fd(fd, rights::PATH_SYMLINK)?;
-        let target = self.read_path(target.0, target.1)?;
-        let new = self.read_path(new.0, new.1)?;
+        let mut target_space = PathSpace::new();
+        let target = self.read_path(target.0, target.1, &mut target_space)?;
+        let mut new_space = PathSpace::new();
+        let new = self.read_path(new.0, new.1, &mut new_space)?;
         writable(read_only)?;
         if target.is_empty() {
             return Err(Errno::Noent);
@@ -383,7 +395,7 @@ impl Ctx<'_> {
         if target.starts_with('/') {
             return Err(path::ESCAPE);
         }
-        let resolved = self.resolve(dir, &new, Follow::Never)?;
+        let resolved = self.resolve(dir, new, Follow::Never)?;
         match resolved.target {
             Target::Missing { .. } if resolved.trailing_slash => Err(Errno::Noent),
             Target::Missing { dir, name } => {
@@ -392,7 +404,7 @@ impl Ctx<'_> {
                     .create(
                         dir,
                         &name,
-                        Kind::Symlink(Cow::Owned(String::from(&*target))),
+                        Kind::Symlink(Cow::Owned(String::from(target))),
                         now,
                     )
                     .map(|_| ())
@@ -410,9 +422,10 @@ impl Ctx<'_> {
         path_len: u32,
     ) -> Result<(), Errno> {
         let (dir, read_only) = self.dir_fd(fd, rights::PATH_UNLINK_FILE)?;
-        let path = self.read_path(path, path_len)?;
+        let mut path_space = PathSpace::new();
+        let path = self.read_path(path, path_len, &mut path_space)?;
         writable(read_only)?;
-        match self.resolve(dir, &path, Follow::IfSlash)?.target {
+        match self.resolve(dir, path, Follow::IfSlash)?.target {
             Target::Missing { .. } => Err(Errno::Noent),
             Target::Dir(_) => Err(Errno::Isdir),
             Target::Entry { ino, .. } if self.tree.is_dir(ino) => Err(Errno::Isdir),

@@ -357,15 +357,23 @@ impl Vfs {
         f(tree, roots[index], rel, now)
     }
 
-    /// The stdio fd that `fd` is for `caller`, after checking `right`, or
-    /// `None` for an fd on the tree. Stdio calls run outside the state's
-    /// borrow, so a [`Stdio`] may itself use this filesystem.
-    fn stdio_fd(&self, caller: &Caller, fd: Fd, right: u64) -> Result<Option<Fd>, Errno> {
+    /// Runs `on_file` when `fd` is on the tree; for a stdio fd, checks
+    /// `right` and returns the stream instead, so that the caller runs the
+    /// stdio call outside the state's borrow (a [`Stdio`] may itself use
+    /// this filesystem). One borrow either way: reads and writes are the
+    /// most frequent calls.
+    fn file_or_stdio(
+        &self,
+        caller: &Caller,
+        fd: Fd,
+        right: u64,
+        on_file: impl FnOnce(&mut Ctx<'_>) -> Result<Size, Errno>,
+    ) -> Result<FileOrStdio, Errno> {
         self.with(caller, |cx| {
             let handle = cx.fds.get(fd)?;
             match handle.node {
-                Node::Stdio(stream) => handle.check(right).map(|()| Some(stream)),
-                Node::Inode(_) => Ok(None),
+                Node::Stdio(stream) => handle.check(right).map(|()| FileOrStdio::Stdio(stream)),
+                Node::Inode(_) => on_file(cx).map(FileOrStdio::File),
             }
         })
     }
@@ -454,28 +462,34 @@ impl Ctx<'_> {
         }
     }
 
-    /// Reads a path argument: `ENAMETOOLONG` past `PATH_MAX`, `EFAULT`
-    /// outside memory, `EILSEQ` if not UTF-8 (wasmtime's string check),
-    /// `EINVAL` with a NUL byte inside (what the host's `openat` gives).
-    /// A path of up to [`PathText::INLINE`] bytes is read onto the stack.
-    pub(crate) fn read_path(&self, ptr: u32, len: u32) -> Result<PathText, Errno> {
+    /// Reads a path argument into `space`: `ENAMETOOLONG` past
+    /// `PATH_MAX`, `EFAULT` outside memory, `EILSEQ` if not UTF-8
+    /// (wasmtime's string check), `EINVAL` with a NUL byte inside (what the
+    /// host's `openat` gives). A path of up to [`PathSpace::INLINE`] bytes
+    /// is read onto the stack.
+    pub(crate) fn read_path<'s>(
+        &self,
+        ptr: u32,
+        len: u32,
+        space: &'s mut PathSpace,
+    ) -> Result<&'s str, Errno> {
         if len as usize > PATH_MAX {
             return Err(Errno::Nametoolong);
         }
-        let text = if len as usize <= PathText::INLINE {
-            let mut buf = [MaybeUninit::uninit(); PathText::INLINE];
+        let bytes: &[u8] = if len as usize <= PathSpace::INLINE {
             self.caller
                 .memory
-                .read_uninit(ptr, &mut buf[..len as usize])?;
-            PathText::Inline(buf, len as u8)
+                .read_uninit(ptr, &mut space.inline[..len as usize])?
         } else {
-            PathText::Heap(self.caller.memory.read_vec(ptr, len)?)
+            space.heap = self.caller.memory.read_vec(ptr, len)?;
+            &space.heap
         };
-        let path = core::str::from_utf8(text.bytes()).map_err(|_| Errno::Ilseq)?;
-        if path.as_bytes().contains(&0) {
+        // A loop, not `contains`: paths are short, and memchr's set-up
+        // costs more than it saves on them.
+        if bytes.contains(&0) {
             return Err(Errno::Inval);
         }
-        Ok(text)
+        core::str::from_utf8(bytes).map_err(|_| Errno::Ilseq)
     }
 
     /// Releases the inode of a closed handle.
@@ -486,40 +500,33 @@ impl Ctx<'_> {
     }
 }
 
-/// A path argument read from a caller's memory, checked to be UTF-8 with
-/// no NUL: on the stack when short (nearly always), else on the heap.
-// Large on purpose: it lives on the stack for one call, so that reading a
-// path costs no allocation.
-#[allow(clippy::large_enum_variant)]
-pub(crate) enum PathText {
-    /// Up to [`PathText::INLINE`] bytes (the first `.1` read), and how
-    /// many.
-    Inline([MaybeUninit<u8>; PathText::INLINE], u8),
-    /// A longer one.
-    Heap(Vec<u8>),
+/// What [`Vfs::file_or_stdio`] did.
+enum FileOrStdio {
+    /// The call on a file, done: its result.
+    File(Size),
+    /// An fd of stdio: the stream, for the caller to serve.
+    Stdio(Fd),
 }
 
-impl PathText {
+/// Room for a path argument, on the caller's stack: the bytes of a short
+/// one (nearly all), or a heap buffer for a longer one. The path is read
+/// into it in place ([`Ctx::read_path`]): a path returned by value would
+/// be moved, all 255 bytes of it, at every step.
+pub(crate) struct PathSpace {
+    inline: [MaybeUninit<u8>; PathSpace::INLINE],
+    heap: Vec<u8>,
+}
+
+impl PathSpace {
     /// The longest path kept on the stack.
     pub(crate) const INLINE: usize = 255;
 
-    fn bytes(&self) -> &[u8] {
-        match self {
-            // SAFETY: `Ctx::read_path` read the first `len` bytes.
-            PathText::Inline(buf, len) => unsafe {
-                core::slice::from_raw_parts(buf.as_ptr().cast(), *len as usize)
-            },
-            PathText::Heap(bytes) => bytes,
+    /// Room, uninitialized.
+    pub(crate) const fn new() -> PathSpace {
+        PathSpace {
+            inline: [MaybeUninit::uninit(); PathSpace::INLINE],
+            heap: Vec::new(),
         }
-    }
-}
-
-impl core::ops::Deref for PathText {
-    type Target = str;
-
-    fn deref(&self) -> &str {
-        // SAFETY: `Ctx::read_path`, the only maker, checked it is UTF-8.
-        unsafe { core::str::from_utf8_unchecked(self.bytes()) }
     }
 }
 
@@ -631,10 +638,11 @@ impl Fs for Vfs {
     }
 
     fn fd_read(&self, caller: &Caller, fd: Fd, iovs: u32, iovs_len: u32) -> Result<Size, Errno> {
-        match self.stdio_fd(caller, fd, crate::types::rights::FD_READ)? {
-            Some(0) => super::io::read_stdin(self.stdio, caller, iovs, iovs_len),
-            Some(_) => Err(Errno::Badf),
-            None => self.with(caller, |cx| cx.fd_read(fd, iovs, iovs_len)),
+        let read = |cx: &mut Ctx<'_>| cx.fd_read(fd, iovs, iovs_len);
+        match self.file_or_stdio(caller, fd, crate::types::rights::FD_READ, read)? {
+            FileOrStdio::File(n) => Ok(n),
+            FileOrStdio::Stdio(0) => super::io::read_stdin(self.stdio, caller, iovs, iovs_len),
+            FileOrStdio::Stdio(_) => Err(Errno::Badf),
         }
     }
 
@@ -672,10 +680,13 @@ impl Fs for Vfs {
     }
 
     fn fd_write(&self, caller: &Caller, fd: Fd, iovs: u32, iovs_len: u32) -> Result<Size, Errno> {
-        match self.stdio_fd(caller, fd, crate::types::rights::FD_WRITE)? {
-            Some(0) => Err(Errno::Badf),
-            Some(stream) => super::io::write_stdio(self.stdio, caller, stream, iovs, iovs_len),
-            None => self.with(caller, |cx| cx.fd_write(fd, iovs, iovs_len)),
+        let write = |cx: &mut Ctx<'_>| cx.fd_write(fd, iovs, iovs_len);
+        match self.file_or_stdio(caller, fd, crate::types::rights::FD_WRITE, write)? {
+            FileOrStdio::File(n) => Ok(n),
+            FileOrStdio::Stdio(0) => Err(Errno::Badf),
+            FileOrStdio::Stdio(stream) => {
+                super::io::write_stdio(self.stdio, caller, stream, iovs, iovs_len)
+            }
         }
     }
 
