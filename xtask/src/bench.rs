@@ -135,6 +135,16 @@ impl Table {
         println!("  {what}: {ours} | {peer} | {ratio}");
         self.0.push([what.into(), ours, peer, ratio]);
     }
+
+    /// The table in Markdown, as BENCHMARKS.md holds it.
+    fn print(&self) {
+        println!();
+        println!("| measurement | wasi-virt | peer | ratio |");
+        println!("|---|---|---|---|");
+        for [a, b, c, d] in &self.0 {
+            println!("| {a} | {b} | {c} | {d} |");
+        }
+    }
 }
 
 /// Builds, installs, measures, prints the table.
@@ -142,6 +152,12 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let runs: usize = match args.first() {
         Some(n) => n.parse().context("RUNS must be a number")?,
         None => 5,
+    };
+    // `calls`: the per-call rows only (a minute instead of five).
+    let calls_only = match args.get(1).map(String::as_str) {
+        None => false,
+        Some("calls") => true,
+        Some(other) => bail!("unknown section `{other}` (the one that can be run alone: `calls`)"),
     };
     crate::setup::rust_targets()?;
     let peers = peers()?;
@@ -168,6 +184,13 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let work = target_dir().join("bench");
     std::fs::create_dir_all(&work)?;
     let mut table = Table(Vec::new());
+    let data = Path::new("/dev/shm/wasi-virt-bench/data");
+    if calls_only {
+        make_data(data)?;
+        per_call_rows(&peers, &cli, &work, data, runs, &mut table)?;
+        table.print();
+        return Ok(ExitCode::SUCCESS);
+    }
 
     // Build time.
     let mut targets = vec![("demo-app", demo.clone())];
@@ -230,7 +253,6 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }
 
     // The data: the same files for every setup, on tmpfs.
-    let data = Path::new("/dev/shm/wasi-virt-bench/data");
     make_data(data)?;
     let shim_dir = Path::new("/dev/shm/wasi-virt-bench");
     let pack_args = |w: &str, single: bool, out: &Path| {
@@ -332,6 +354,8 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         }
     }
 
+    per_call_rows(&peers, &cli, &work, data, runs, &mut table)?;
+
     // Size.
     let app_size = std::fs::metadata(&app)?.len();
     // `pack` with its defaults: the default guest and nothing else.
@@ -423,12 +447,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         hello_oz,
     );
 
-    println!();
-    println!("| measurement | wasi-virt | peer | ratio |");
-    println!("|---|---|---|---|");
-    for [a, b, c, d] in &table.0 {
-        println!("| {a} | {b} | {c} | {d} |");
-    }
+    table.print();
 
     // Unwinding: `cargo xtask bench-unwind`, when it exists.
     println!();
@@ -440,6 +459,116 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         println!("(no unwinding figures: `cargo xtask bench-unwind` did not run)");
     }
     Ok(ExitCode::SUCCESS)
+}
+
+/// Calls of one kind made by [`per_call_rows`]'s programs, each timed as
+/// a whole loop (the loop itself is a few instructions).
+const CALLS: u32 = 100_000;
+
+/// One preview1 call (or an open/close pair) per loop iteration, with its
+/// result checked (a failed call traps, failing the bench): what `bench/app`'s
+/// workloads are made of, without Rust's std or wasi-libc around them.
+const CALL_CASES: [(&str, &str); 6] = [
+    ("sched_yield", "(call $ok (call $sched_yield))"),
+    (
+        "clock_time_get",
+        "(call $ok (call $clock_time_get (i32.const 1) (i64.const 1) (i32.const 64)))",
+    ),
+    (
+        "fd_fdstat_get",
+        "(call $ok (call $fd_fdstat_get (i32.const 3) (i32.const 64)))",
+    ),
+    (
+        "fd_filestat_get",
+        "(call $ok (call $fd_filestat_get (i32.load (i32.const 48)) (i32.const 64)))",
+    ),
+    (
+        "fd_pread of 1 KiB",
+        "(call $ok (call $fd_pread (i32.load (i32.const 48)) (i32.const 2048) (i32.const 1) (i64.const 0) (i32.const 64)))",
+    ),
+    (
+        "path_open + fd_close",
+        "(call $ok (call $path_open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 9) (i32.const 0) (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 32))) (call $ok (call $fd_close (i32.load (i32.const 32))))",
+    ),
+];
+
+/// A raw preview1 program (no libc) running `body` [`CALLS`] times, after
+/// opening `small.bin` of the preopen at fd 3 (its fd at address 48).
+fn call_program(body: &str) -> String {
+    format!(
+        r#"(module
+  (import "wasi_snapshot_preview1" "sched_yield" (func $sched_yield (result i32)))
+  (import "wasi_snapshot_preview1" "clock_time_get" (func $clock_time_get (param i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_fdstat_get" (func $fd_fdstat_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_filestat_get" (func $fd_filestat_get (param i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_pread" (func $fd_pread (param i32 i32 i32 i64 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "path_open" (func $path_open (param i32 i32 i32 i32 i32 i64 i64 i32 i32) (result i32)))
+  (import "wasi_snapshot_preview1" "fd_close" (func $fd_close (param i32) (result i32)))
+  (memory (export "memory") 1)
+  (data (i32.const 16) "small.bin")
+  ;; one iovec: 1 KiB at 4096
+  (data (i32.const 2048) "\00\10\00\00\00\04\00\00")
+  (func $ok (param i32) (if (local.get 0) (then unreachable)))
+  (func (export "_start") (local $i i32)
+    (call $ok (call $path_open (i32.const 3) (i32.const 0) (i32.const 16) (i32.const 9) (i32.const 0)
+      (i64.const 0x1fffffff) (i64.const 0x1fffffff) (i32.const 0) (i32.const 48)))
+    (loop $l
+      {body}
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br_if $l (i32.lt_u (local.get $i) (i32.const {CALLS}))))))
+"#
+    )
+}
+
+/// One call's cost, packed (Node, no imports) and under browser_wasi_shim
+/// (Node, the same files), from the same raw program: where the time of a
+/// workload goes, without the program's own code in it.
+fn per_call_rows(
+    peers: &Peers,
+    cli: &Path,
+    work: &Path,
+    data: &Path,
+    runs: usize,
+    table: &mut Table,
+) -> Result<()> {
+    for (name, body) in CALL_CASES {
+        let stem = name.replace([' ', '+'], "-");
+        let wat = work.join(format!("call-{stem}.wat"));
+        let wasm = work.join(format!("call-{stem}.wasm"));
+        let packed = work.join(format!("call-{stem}-packed.wasm"));
+        std::fs::write(&wat, call_program(body))?;
+        run_checked(
+            Command::new(&peers.wasm_tools)
+                .arg("parse")
+                .arg(&wat)
+                .arg("-o")
+                .arg(&wasm),
+        )?;
+        run_checked(
+            Command::new(cli)
+                .arg("pack")
+                .arg(&wasm)
+                .arg(format!("--dir=/data={}", data.display()))
+                .arg("-o")
+                .arg(&packed),
+        )?;
+        let ns = |ms: f64| ms * 1e6 / f64::from(CALLS);
+        let ours = ns(node_ms(peers, &[&"merged", &packed, &runs.to_string()])?);
+        let (shim, ratio) = match node_ms(peers, &[&"shim", &wasm, &data, &runs.to_string()]) {
+            Ok(ms) => (
+                format!("{:.0} ns", ns(ms)),
+                format!("{:.1}×", ns(ms) / ours),
+            ),
+            Err(e) => (format!("failed: {}", first_line(&e)), "-".into()),
+        };
+        table.row(
+            &format!("one {name} (raw program, Node): merged vs browser_wasi_shim"),
+            format!("{ours:.0} ns"),
+            shim,
+            ratio,
+        );
+    }
+    Ok(())
 }
 
 fn npm_bin(peers: &Peers, name: &str) -> PathBuf {

@@ -14,8 +14,9 @@
 //!   told otherwise).
 //! - `bench-unwind [RUNS]`: what `wrap_unreachable!` costs in code size and
 //!   run time under each `--unwind` strategy (numbers for BENCHMARKS.md).
-//! - `bench [RUNS]`: wasi-virt against its peers (wasm-merge, wasm-tools,
-//!   host WASI, browser_wasi_shim), one table of ratios (BENCHMARKS.md).
+//! - `bench [RUNS] [calls]`: wasi-virt against its peers (wasm-merge,
+//!   wasm-tools, host WASI, browser_wasi_shim), one table of ratios
+//!   (BENCHMARKS.md); `calls`: only the cost of single calls.
 
 mod bench;
 mod bench_unwind;
@@ -28,7 +29,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo [pack|merge] | fuzz [--time SECS] [FUZZ ARGS…] | bench-unwind [RUNS] | bench [RUNS]>";
+const USAGE: &str = "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo [pack|merge] | fuzz [--time SECS] [FUZZ ARGS…] | bench-unwind [RUNS] | bench [RUNS] [calls]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
