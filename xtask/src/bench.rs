@@ -532,7 +532,7 @@ fn per_call_rows(
     table: &mut Table,
 ) -> Result<()> {
     for (name, body) in CALL_CASES {
-        let stem = name.replace([' ', '+'], "-");
+        let stem = name.replace(" + ", "-").replace(' ', "-");
         let wat = work.join(format!("call-{stem}.wat"));
         let wasm = work.join(format!("call-{stem}.wasm"));
         let packed = work.join(format!("call-{stem}-packed.wasm"));

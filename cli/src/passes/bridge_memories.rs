@@ -7,11 +7,13 @@
 //! nothing; an out-of-bounds copy would trap, which is the right failure for
 //! a guest bug.
 //!
-//! Except the two commonest sizes: most copies are one result (a `u32` or
-//! a `u64` written back) or one iovec (8 bytes) read, and an engine runs a
-//! `memory.copy` as a call into its runtime (about 10 ns in V8, against
-//! under 1 ns for a load and a store), so copies of exactly 4 or 8 bytes
-//! are one `i32`/`i64` load and store.
+//! Except small ones: most copies are one result (a `u32` or a `u64`
+//! written back, a 24-byte fdstat, a 64-byte filestat) or one iovec (8
+//! bytes) read, and an engine runs a `memory.copy` as a call into its
+//! runtime (about 10 ns in V8, against under 1 ns for a load and a store).
+//! So copies of exactly 4 or 8 bytes are one `i32`/`i64` load and store,
+//! and others up to 64 bytes (a path, an fdstat, a filestat) loops of
+//! `i64` and then byte ones.
 
 use wasm_encoder::{Function, Instruction};
 use wasmparser::{FuncType, ValType};
@@ -61,7 +63,8 @@ impl BridgeOp {
 /// The body of one bridge function, given the output's index of the
 /// target's memory and of the guest's.
 pub fn body(op: BridgeOp, target_memory: u32, guest_memory: u32) -> Function {
-    let mut f = Function::new([]);
+    // One local: the offset of the word loop in `small_copies`.
+    let mut f = Function::new([(1, wasm_encoder::ValType::I32)]);
     let args = [
         Instruction::LocalGet(0),
         Instruction::LocalGet(1),
@@ -102,8 +105,15 @@ pub fn body(op: BridgeOp, target_memory: u32, guest_memory: u32) -> Function {
     f
 }
 
+/// The largest copy [`small_copies`] makes word by word.
+const WORD_LOOP_MAX: i32 = 64;
+
 /// `(dst, src, len)`: when `len` is 4 or 8, one load from `src_mem` and one
-/// store to `dst_mem`, and return; otherwise fall through to the bulk copy.
+/// store to `dst_mem`; up to [`WORD_LOOP_MAX`] bytes, a loop of 8-byte
+/// loads and stores and one of single bytes for the rest (local 3 the
+/// offset); then return. Otherwise fall through to the bulk copy. The two
+/// memories are distinct (or, in one memory, distinct regions), so the
+/// order of the words does not matter.
 fn small_copies(f: &mut Function, dst_mem: u32, src_mem: u32) {
     use wasm_encoder::{BlockType, MemArg, MemArgTarget};
     let arg = |memory| MemArg {
@@ -136,6 +146,54 @@ fn small_copies(f: &mut Function, dst_mem: u32, src_mem: u32) {
         Instruction::I32Load(arg(src_mem)),
         Instruction::I32Store(arg(dst_mem)),
     );
+    // if len <= 64: words while 8 bytes are left, then bytes; return.
+    let at = |f: &mut Function, base: u32| {
+        f.instruction(&Instruction::LocalGet(base));
+        f.instruction(&Instruction::LocalGet(3));
+        f.instruction(&Instruction::I32Add);
+    };
+    let step = |f: &mut Function, by: i32| {
+        f.instruction(&Instruction::LocalGet(3));
+        f.instruction(&Instruction::I32Const(by));
+        f.instruction(&Instruction::I32Add);
+        f.instruction(&Instruction::LocalSet(3));
+    };
+    f.instruction(&Instruction::LocalGet(2));
+    f.instruction(&Instruction::I32Const(WORD_LOOP_MAX));
+    f.instruction(&Instruction::I32LeU);
+    f.instruction(&Instruction::If(BlockType::Empty));
+    for (width, load, store) in [
+        (
+            8,
+            Instruction::I64Load(arg(src_mem)),
+            Instruction::I64Store(arg(dst_mem)),
+        ),
+        (
+            1,
+            Instruction::I32Load8U(arg(src_mem)),
+            Instruction::I32Store8(arg(dst_mem)),
+        ),
+    ] {
+        // block { loop { br_if 1 (len - i < width); copy; i += width; br 0 } }
+        f.instruction(&Instruction::Block(BlockType::Empty));
+        f.instruction(&Instruction::Loop(BlockType::Empty));
+        f.instruction(&Instruction::LocalGet(2));
+        f.instruction(&Instruction::LocalGet(3));
+        f.instruction(&Instruction::I32Sub);
+        f.instruction(&Instruction::I32Const(width));
+        f.instruction(&Instruction::I32LtU);
+        f.instruction(&Instruction::BrIf(1));
+        at(f, 0);
+        at(f, 1);
+        f.instruction(&load);
+        f.instruction(&store);
+        step(f, width);
+        f.instruction(&Instruction::Br(0));
+        f.instruction(&Instruction::End);
+        f.instruction(&Instruction::End);
+    }
+    f.instruction(&Instruction::Return);
+    f.instruction(&Instruction::End);
 }
 
 /// The bodies of every bridge function of the plan, in the plan's order.
@@ -238,6 +296,24 @@ mod tests {
         assert_eq!(&target.data(&store)[601..610], b"abcdefgh\0");
         assert_eq!(&target.data(&store)[701..706], b"abcd\0");
         assert_eq!(&guest.data(&store)[601..610], &[0; 9], "the right memory");
+
+        // Up to 64 bytes the loops (words, then bytes); 72 the bulk copy.
+        let bytes: Vec<u8> = (1..=80).collect();
+        for len in [1, 7, 9, 16, 24, 63, 64, 20, 72] {
+            target.write(&mut store, 1001, &bytes).unwrap();
+            call3(&mut store, "read", 71_001, 1001, len);
+            let got = &guest.data(&store)[71_001..71_001 + len as usize + 1];
+            assert_eq!(&got[..len as usize], &bytes[..len as usize], "read {len}");
+            assert_eq!(got[len as usize], 0, "read {len} stops at its length");
+            guest.write(&mut store, 71_001, &[0; 81]).unwrap();
+
+            guest.write(&mut store, 2001, &bytes).unwrap();
+            call3(&mut store, "write", 3001, 2001, len);
+            let got = &target.data(&store)[3001..3001 + len as usize + 1];
+            assert_eq!(&got[..len as usize], &bytes[..len as usize], "write {len}");
+            assert_eq!(got[len as usize], 0, "write {len} stops at its length");
+            target.write(&mut store, 3001, &[0; 81]).unwrap();
+        }
 
         call3(&mut store, "fill", 300, 0x2a, 4);
         assert_eq!(&target.data(&store)[300..304], &[0x2a; 4]);
