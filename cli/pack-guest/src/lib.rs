@@ -16,7 +16,8 @@
 //! need; `pack` replaces the ones the chosen configuration never calls
 //! with functions that trap, and the output keeps only the rest.
 
-#![no_std]
+// std only in `cargo clippy --all-targets`' test build (the harness needs it).
+#![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
@@ -52,9 +53,11 @@ wasi_virt::export_host_api!(args: state::args(), env: state::env(), fs: state::f
 // would carry besides the filesystem. A panic here is a bug in the guest
 // or a config image from another CLI version; it traps either way, as a
 // std guest built with `panic = "abort"` does.
+#[cfg(not(test))]
 #[global_allocator]
 static HEAP: wasi_virt::heap::Heap = wasi_virt::heap::Heap::new();
 
+#[cfg(not(test))]
 #[panic_handler]
 fn panic(_: &core::panic::PanicInfo) -> ! {
     core::arch::wasm32::unreachable()

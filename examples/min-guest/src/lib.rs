@@ -4,6 +4,11 @@
 //! What it adds to a program, after `wasm-opt -Oz`, is the floor of the
 //! architecture: the shims, the bridge and the exit path (`cargo xtask
 //! bench`, BENCHMARKS.md).
+//!
+//! It is `no_std` on wasm: `wasi_virt::heap` instead of std's dlmalloc, and
+//! a panic handler that traps instead of std's panic machinery (what a
+//! `panic = "abort"` std guest does too, with more code).
+#![cfg_attr(all(target_family = "wasm", not(test)), no_std)]
 
 use wasi_virt::prelude::*;
 use wasi_virt::stdio::Stdio;
@@ -28,6 +33,16 @@ plug_random!(RANDOM, app);
 plug_poll!(POLL, app);
 plug_process!(Exit, app);
 plug_sched!(Yield, app);
+
+#[cfg(all(target_family = "wasm", not(test)))]
+#[global_allocator]
+static HEAP: wasi_virt::heap::Heap = wasi_virt::heap::Heap::new();
+
+#[cfg(all(target_family = "wasm", not(test)))]
+#[panic_handler]
+fn panic(_: &core::panic::PanicInfo) -> ! {
+    core::arch::wasm32::unreachable()
+}
 
 /// Runs the program once.
 #[unsafe(no_mangle)]
