@@ -1,8 +1,8 @@
 //! [`Heap`]: a small allocator for `no_std` guests.
 //!
-//! A guest built with `std` gets Rust's `dlmalloc` (about 7 KB of code
-//! after `-Oz`); a `#![no_std]` guest names an allocator itself, and this
-//! one is about a tenth of that:
+//! A guest built with `std` gets Rust's `dlmalloc` (about 7 KB of code);
+//! a `#![no_std]` guest names an allocator itself, and this one is under
+//! 1 KB:
 //!
 //! ```ignore
 //! #[global_allocator]

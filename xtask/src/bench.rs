@@ -104,8 +104,8 @@ fn wall(runs: usize, mut make: impl FnMut() -> Command) -> Result<f64> {
     Ok(times[times.len() / 2])
 }
 
-/// Runs `bench.mjs` and returns its median in ms.
-fn node_ms(peers: &Peers, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Result<f64> {
+/// Runs `bench.mjs` and returns the JSON line it prints.
+fn node_json(peers: &Peers, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Result<serde_json::Value> {
     let script = repo_root().join("bench/node/bench.mjs");
     let mut command = Command::new(&peers.node);
     command.arg(script).env("BROWSER_WASI_SHIM", &peers.shim);
@@ -119,13 +119,49 @@ fn node_ms(peers: &Peers, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Result<f64> {
             String::from_utf8_lossy(&output.stderr)
         );
     }
-    // One JSON line; only its median is needed.
     let text = String::from_utf8_lossy(&output.stdout);
-    text.split("\"median\":")
-        .nth(1)
-        .and_then(|rest| rest.split([',', '}']).next())
-        .and_then(|n| n.trim().parse().ok())
-        .with_context(|| format!("no median in {text}"))
+    serde_json::from_str(text.trim()).with_context(|| format!("not one JSON line: {text}"))
+}
+
+/// The median in ms of one side of `bench.mjs`'s output.
+fn median(side: &serde_json::Value) -> Result<f64> {
+    side["median"]
+        .as_f64()
+        .with_context(|| format!("no median in {side}"))
+}
+
+/// Runs `bench.mjs` and returns its median in ms.
+fn node_ms(peers: &Peers, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Result<f64> {
+    median(&node_json(peers, args)?)
+}
+
+/// The packed `merged` and the unmerged `app` under browser_wasi_shim
+/// (with `data` as /data and `args`), taking turns in one Node process:
+/// their medians in ms. Their outputs must be the same: both sides did the
+/// same work.
+fn node_pair(
+    peers: &Peers,
+    merged: &Path,
+    app: &Path,
+    data: &Path,
+    runs: usize,
+    args: &[&str],
+) -> Result<(f64, f64)> {
+    let runs = runs.to_string();
+    let mut all: Vec<&dyn AsRef<std::ffi::OsStr>> = vec![&"pair", &merged, &app, &data, &runs];
+    all.extend(args.iter().map(|a| a as &dyn AsRef<std::ffi::OsStr>));
+    let json = node_json(peers, &all)?;
+    let (ours, shim) = (&json["merged"], &json["shim"]);
+    if ours["out"] != shim["out"] {
+        bail!(
+            "{} and {} under browser_wasi_shim printed different things: {} / {}",
+            merged.display(),
+            app.display(),
+            ours["out"],
+            shim["out"]
+        );
+    }
+    Ok((median(ours)?, median(shim)?))
 }
 
 struct Table(Vec<[String; 4]>);
@@ -254,7 +290,6 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
 
     // The data: the same files for every setup, on tmpfs.
     make_data(data)?;
-    let shim_dir = Path::new("/dev/shm/wasi-virt-bench");
     let pack_args = |w: &str, single: bool, out: &Path| {
         let mut c = Command::new(&cli);
         c.arg("pack")
@@ -292,11 +327,12 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     for workload in WORKLOADS {
         let multi = work.join(format!("run-{workload}.wasm"));
         let single = work.join(format!("run-{workload}-single.wasm"));
+        let _ = std::fs::remove_file(data.join("log.txt"));
         run_checked(&mut pack_args(workload, false, &multi))?;
         let single_ok = pack_args(workload, true, &single)
             .status()
             .is_ok_and(|s| s.success());
-        let node_multi = node_ms(&peers, &[&"merged", &multi, &runs.to_string()])?;
+        let (node_multi, shim) = node_pair(&peers, &multi, &app, data, runs, &[workload])?;
         let node_single = if single_ok {
             node_ms(&peers, &[&"merged", &single, &runs.to_string()]).ok()
         } else {
@@ -309,11 +345,6 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         let _ = std::fs::remove_file(data.join("log.txt"));
         let wt_host = host_in_process(runs, || host(&peers, &app, data, workload))?;
         let _ = std::fs::remove_file(data.join("log.txt"));
-        let shim = node_ms(
-            &peers,
-            &[&"shim", &app, &data, &runs.to_string(), &workload],
-        )?;
-        let _ = shim_dir;
         // A process wall time minus the empty run's: below the noise of two
         // start-ups of a 64 MiB module, it says nothing.
         let wasmtime = if wt_merged > 1e-3 {
