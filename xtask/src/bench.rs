@@ -108,10 +108,7 @@ fn wall(runs: usize, mut make: impl FnMut() -> Command) -> Result<f64> {
 fn node_json(peers: &Peers, args: &[&dyn AsRef<std::ffi::OsStr>]) -> Result<serde_json::Value> {
     let script = repo_root().join("bench/node/bench.mjs");
     let mut command = Command::new(&peers.node);
-    command
-        .arg("--expose-gc")
-        .arg(script)
-        .env("BROWSER_WASI_SHIM", &peers.shim);
+    command.arg(script).env("BROWSER_WASI_SHIM", &peers.shim);
     for arg in args {
         command.arg(arg);
     }
