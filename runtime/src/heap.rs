@@ -9,6 +9,9 @@
 //! static HEAP: wasi_virt::heap::Heap = wasi_virt::heap::Heap::new();
 //! ```
 //!
+//! or, with the panic handler such a guest needs too,
+//! [`no_std_guest!`](crate::no_std_guest).
+//!
 //! How it works, and what it trades:
 //! - Sizes are rounded up to a *class*: multiples of 8 up to 32 bytes,
 //!   then four classes per power of two (40, 48, 56, 64, 80, 96, …), so a
@@ -29,6 +32,32 @@
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::ptr;
+
+/// What a `#![no_std]` guest needs besides the runtime: a [`Heap`] as its
+/// global allocator, and a panic handler that traps (what a std guest built
+/// with `panic = "abort"` does on wasm, without std's panic machinery).
+/// Both only on wasm and outside `cfg(test)`, where the crate has std (a
+/// test harness, `cargo clippy --all-targets`, needs it):
+///
+/// ```ignore
+/// #![cfg_attr(all(target_family = "wasm", not(test)), no_std)]
+///
+/// wasi_virt::no_std_guest!();
+/// ```
+#[macro_export]
+macro_rules! no_std_guest {
+    () => {
+        #[cfg(all(target_family = "wasm", not(test)))]
+        #[global_allocator]
+        static __WASI_VIRT_HEAP: $crate::heap::Heap = $crate::heap::Heap::new();
+
+        #[cfg(all(target_family = "wasm", not(test)))]
+        #[panic_handler]
+        fn __wasi_virt_panic(_: &::core::panic::PanicInfo) -> ! {
+            ::core::arch::wasm32::unreachable()
+        }
+    };
+}
 
 /// Bytes in a wasm page.
 pub const PAGE: usize = 65536;

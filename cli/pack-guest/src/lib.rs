@@ -53,15 +53,7 @@ wasi_virt::export_host_api!(args: state::args(), env: state::env(), fs: state::f
 // would carry besides the filesystem. A panic here is a bug in the guest
 // or a config image from another CLI version; it traps either way, as a
 // std guest built with `panic = "abort"` does.
-#[cfg(not(test))]
-#[global_allocator]
-static HEAP: wasi_virt::heap::Heap = wasi_virt::heap::Heap::new();
-
-#[cfg(not(test))]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    core::arch::wasm32::unreachable()
-}
+wasi_virt::no_std_guest!();
 
 /// Runs a command (a program exporting `_start`).
 #[unsafe(no_mangle)]

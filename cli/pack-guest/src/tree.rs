@@ -72,9 +72,12 @@ pub static DIRS: PackDirs = PackDirs(RefCell::new(Vec::new()));
 
 impl DirSource for PackDirs {
     fn entries(&self, id: u32) -> &'static [(&'static str, EmbeddedNode)] {
-        let at = match self.0.borrow().binary_search_by_key(&id, |&(id, _)| id) {
-            Ok(at) => return self.0.borrow()[at].1,
-            Err(at) => at,
+        let at = {
+            let dirs = self.0.borrow();
+            match dirs.binary_search_by_key(&id, |&(id, _)| id) {
+                Ok(at) => return dirs[at].1,
+                Err(at) => at,
+            }
         };
         let image = state().image;
         let entries: Vec<(&'static str, EmbeddedNode)> = image

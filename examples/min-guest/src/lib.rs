@@ -34,15 +34,7 @@ plug_poll!(POLL, app);
 plug_process!(Exit, app);
 plug_sched!(Yield, app);
 
-#[cfg(all(target_family = "wasm", not(test)))]
-#[global_allocator]
-static HEAP: wasi_virt::heap::Heap = wasi_virt::heap::Heap::new();
-
-#[cfg(all(target_family = "wasm", not(test)))]
-#[panic_handler]
-fn panic(_: &core::panic::PanicInfo) -> ! {
-    core::arch::wasm32::unreachable()
-}
+wasi_virt::no_std_guest!();
 
 /// Runs the program once.
 #[unsafe(no_mangle)]

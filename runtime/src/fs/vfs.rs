@@ -274,7 +274,6 @@ impl Vfs {
         })
     }
 
-    /// Runs `f` on the state, set up on first use.
     /// The state, set up on the first call. Not inlined: every preview1
     /// call starts here, and the set-up (building the tree's roots) would
     /// otherwise be copied into each of them.
