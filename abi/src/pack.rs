@@ -23,7 +23,8 @@
 //! ```text
 //! 0   magic "WVPK"           4  version (VERSION)
 //! 8   stdin, stdout, stderr, clock   (one byte each: StreamMode, ClockMode)
-//! 12  random, exit, 0, 0             (RandomMode tag, ExitMode)
+//! 12  random, exit, flags, 0         (RandomMode tag, ExitMode; flags
+//!                                    bit 0: stdio says it is a terminal)
 //! 16  seed (u64)
 //! 24  offset of the args list        28  offset of the env list
 //! 32  offset of the preopens record
@@ -154,6 +155,9 @@ pub struct Config {
     pub env: Vec<String>,
     /// stdin, stdout, stderr.
     pub stdio: [StreamMode; 3],
+    /// Whether the streams that are not inherited say they are a terminal
+    /// (`--tty`).
+    pub terminal: bool,
     /// The clock.
     pub clock: ClockMode,
     /// Randomness.
@@ -170,6 +174,7 @@ impl Default for Config {
             args: Vec::new(),
             env: Vec::new(),
             stdio: [StreamMode::Capture; 3],
+            terminal: false,
             clock: ClockMode::Virtual,
             random: RandomMode::Seeded(0),
             exit: ExitMode::Virtual,
@@ -191,13 +196,14 @@ impl Config {
             RandomMode::Seeded(_) => 0,
             RandomMode::Host => 1,
         };
-        w.buf[8..14].copy_from_slice(&[
+        w.buf[8..15].copy_from_slice(&[
             self.stdio[0] as u8,
             self.stdio[1] as u8,
             self.stdio[2] as u8,
             self.clock as u8,
             random,
             self.exit as u8,
+            u8::from(self.terminal),
         ]);
         let seed = match self.random {
             RandomMode::Seeded(seed) => seed,
@@ -392,6 +398,11 @@ impl<'a> Image<'a> {
         }
     }
 
+    /// Whether the streams that are not inherited say they are a terminal.
+    pub fn terminal(&self) -> bool {
+        self.bytes[14] & 1 != 0
+    }
+
     /// The clock.
     pub fn clock(&self) -> ClockMode {
         match self.bytes[11] {
@@ -504,6 +515,7 @@ mod tests {
             args: vec!["app".into(), "x y".into()],
             env: vec!["K=V".into()],
             stdio: [StreamMode::Ignore, StreamMode::Inherit, StreamMode::Deny],
+            terminal: true,
             clock: ClockMode::Host,
             random: RandomMode::Seeded(0x0102_0304_0506_0708),
             exit: ExitMode::Host,
@@ -538,6 +550,12 @@ mod tests {
         assert_eq!(image.stream(0), StreamMode::Ignore);
         assert_eq!(image.stream(1), StreamMode::Inherit);
         assert_eq!(image.stream(2), StreamMode::Deny);
+        assert!(image.terminal());
+        assert!(
+            !Image::parse(&Config::default().encode())
+                .unwrap()
+                .terminal()
+        );
         assert_eq!(image.clock(), ClockMode::Host);
         assert_eq!(image.random(), RandomMode::Seeded(0x0102_0304_0506_0708));
         assert_eq!(image.exit(), ExitMode::Host);

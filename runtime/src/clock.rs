@@ -4,7 +4,7 @@ use core::cell::Cell;
 
 use crate::memory::Caller;
 use crate::passthrough;
-use crate::types::{Clockid, Errno, Timestamp};
+use crate::types::{Clockid, Errno, Subscription, SubscriptionKind, Timestamp};
 
 /// Clocks (`plug_clock!`).
 pub trait Clock {
@@ -17,6 +17,12 @@ pub trait Clock {
     /// moved; the default does nothing.
     fn advance_to(&self, id: Clockid, until: Timestamp) {
         let _ = (id, until);
+    }
+    /// Whether time passes on its own (the host's clock), so that a poll
+    /// waiting on the host's fds gives them until the deadline; `false`
+    /// (the default) for a clock that only [`Clock::advance_to`] moves.
+    fn passes_by_itself(&self) -> bool {
+        false
     }
 }
 
@@ -92,7 +98,9 @@ impl Clock for VirtualClock {
 }
 
 /// The host's clocks, passed through (the output keeps `clock_res_get` and
-/// `clock_time_get` imports).
+/// `clock_time_get` imports). A sleep is a real one: [`Clock::advance_to`]
+/// waits in the host's `poll_oneoff` (one more import) until the host's
+/// clock reads the deadline, as host WASI does.
 pub struct HostClock;
 
 impl Clock for HostClock {
@@ -102,6 +110,34 @@ impl Clock for HostClock {
 
     fn clock_time_get(&self, _: &Caller, id: u32, precision: u64) -> Result<Timestamp, Errno> {
         passthrough::clock_time_get(id, precision)
+    }
+
+    fn advance_to(&self, id: Clockid, until: Timestamp) {
+        // A relative timeout on the monotonic clock, the one kind every
+        // host's poll_oneoff takes (wasmtime refuses an absolute CPU-time
+        // one), asked again if the host wakes early or its clock `id` is
+        // not the monotonic one.
+        while let Ok(now) = passthrough::clock_time_get(id as u32, 0) {
+            if now >= until {
+                return;
+            }
+            let sleep = Subscription {
+                userdata: 0,
+                kind: SubscriptionKind::Clock {
+                    id: Clockid::Monotonic as u32,
+                    timeout: until - now,
+                    precision: 0,
+                    flags: 0,
+                },
+            };
+            if passthrough::poll_oneoff(&[sleep]).is_err() {
+                return;
+            }
+        }
+    }
+
+    fn passes_by_itself(&self) -> bool {
+        true
     }
 }
 

@@ -17,10 +17,32 @@ mod imports {
         pub fn fd_write(fd: u32, iovs: *const [u32; 2], iovs_len: u32, nwritten: *mut u32) -> i32;
         pub fn fd_read(fd: u32, iovs: *const [u32; 2], iovs_len: u32, nread: *mut u32) -> i32;
         pub fn proc_exit(rval: u32) -> !;
+        pub fn poll_oneoff(
+            subscriptions: *const u8,
+            events: *mut u8,
+            nsubscriptions: u32,
+            nevents: *mut u32,
+        ) -> i32;
+        pub fn fd_fdstat_get(fd: u32, out: *mut u8) -> i32;
     }
 }
 
+use alloc::vec::Vec;
+
 use crate::types::Errno;
+#[cfg(target_family = "wasm")]
+use crate::types::{Event, Fdstat, Subscription};
+
+/// A host fd a guest hands through (an inherited standard stream), with
+/// the host's `poll_oneoff` to ask whether it is ready. Held as a function
+/// pointer so that only a guest that inherits some fd links that import.
+#[derive(Clone, Copy, Debug)]
+pub struct HostFd {
+    /// The host's fd number.
+    pub fd: u32,
+    /// The host's `poll_oneoff` ([`poll_oneoff`]).
+    pub poll: fn(&[crate::types::Subscription]) -> Result<Vec<crate::types::Event>, Errno>,
+}
 
 #[cfg(target_family = "wasm")]
 fn check(raw: i32) -> Result<(), Errno> {
@@ -83,6 +105,47 @@ pub fn proc_exit(code: u32) -> ! {
     unsafe { imports::proc_exit(code) }
 }
 
+/// The host's `poll_oneoff`: blocks until one of `subscriptions` fires
+/// and returns the events.
+#[cfg(target_family = "wasm")]
+pub fn poll_oneoff(subscriptions: &[Subscription]) -> Result<Vec<Event>, Errno> {
+    let mut raw = Vec::new();
+    raw.try_reserve_exact(subscriptions.len() * Subscription::SIZE)
+        .map_err(|_| Errno::Nomem)?;
+    subscriptions
+        .iter()
+        .for_each(|s| raw.extend_from_slice(&s.to_bytes()));
+    let mut out = Vec::new();
+    out.try_reserve_exact(subscriptions.len() * Event::SIZE)
+        .map_err(|_| Errno::Nomem)?;
+    out.resize(subscriptions.len() * Event::SIZE, 0);
+    let mut n = 0;
+    // SAFETY: `raw` holds `len` subscriptions and `out` room for as many
+    // events, both in guest memory; `n` is writable.
+    check(unsafe {
+        imports::poll_oneoff(
+            raw.as_ptr(),
+            out.as_mut_ptr(),
+            subscriptions.len() as u32,
+            &mut n,
+        )
+    })?;
+    out.chunks_exact(Event::SIZE)
+        .take(n as usize)
+        .map(|c| Event::from_bytes(c.try_into().unwrap()))
+        .collect()
+}
+
+/// The host's `fd_fdstat_get` (what the host says about an inherited
+/// stdio fd: a terminal, a pipe, a file).
+#[cfg(target_family = "wasm")]
+pub fn fd_fdstat_get(fd: u32) -> Result<Fdstat, Errno> {
+    let mut out = [0u8; 24];
+    // SAFETY: `out` is 24 writable bytes of guest memory, an fdstat's size.
+    check(unsafe { imports::fd_fdstat_get(fd, out.as_mut_ptr()) })?;
+    Fdstat::from_bytes(&out)
+}
+
 // Off wasm there is no host to pass through to (host-side unit tests).
 #[cfg(not(target_family = "wasm"))]
 mod off_wasm {
@@ -105,6 +168,16 @@ mod off_wasm {
     }
     /// Not available off wasm.
     pub fn fd_read(_: u32, _: &mut [u8]) -> Result<usize, Errno> {
+        Err(Errno::Nosys)
+    }
+    /// Not available off wasm.
+    pub fn poll_oneoff(
+        _: &[crate::types::Subscription],
+    ) -> Result<super::Vec<crate::types::Event>, Errno> {
+        Err(Errno::Nosys)
+    }
+    /// Not available off wasm.
+    pub fn fd_fdstat_get(_: u32) -> Result<crate::types::Fdstat, Errno> {
         Err(Errno::Nosys)
     }
     /// Not available off wasm: panics.

@@ -4,8 +4,8 @@
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use crate::passthrough;
-use crate::types::{Errno, Fd};
+use crate::passthrough::{self, HostFd};
+use crate::types::{Errno, Event, Fd, Fdstat, Filetype, Subscription, rights};
 
 /// Where fds 0–2 go. The built-in filesystem hands its stdio fds to one.
 pub trait Stdio {
@@ -13,6 +13,42 @@ pub trait Stdio {
     fn read_stdin(&self, buf: &mut [u8]) -> Result<usize, Errno>;
     /// Writes `bytes` to stdout (fd 1) or stderr (fd 2).
     fn write(&self, fd: Fd, bytes: &[u8]) -> Result<usize, Errno>;
+    /// What `fd_fdstat_get` says about fd 0, 1 or 2. The default: not a
+    /// terminal ([`stream_fdstat`]), since what reads captured output (a
+    /// log, a page, a test) is not one and a program that thinks it talks
+    /// to a terminal writes colour codes into it.
+    fn fdstat(&self, fd: Fd) -> Result<Fdstat, Errno> {
+        Ok(stream_fdstat(fd, false))
+    }
+    /// The host's fd behind `fd`, when the stream is the host's own (a
+    /// `poll_oneoff` then asks the host whether it is ready).
+    fn host_fd(&self, fd: Fd) -> Option<HostFd> {
+        let _ = fd;
+        None
+    }
+}
+
+/// The fdstat host WASI (wasmtime) gives a standard stream: a character
+/// device when it is a terminal, else of unknown type (a pipe, a file);
+/// `FD_READ` on stdin, `FD_WRITE` on stdout and stderr, as base and
+/// inheriting rights alike. wasi-libc's
+/// `isatty()` is true for a character device without `FD_SEEK`/`FD_TELL`.
+pub fn stream_fdstat(fd: Fd, terminal: bool) -> Fdstat {
+    let own = if fd == 0 {
+        rights::FD_READ
+    } else {
+        rights::FD_WRITE
+    };
+    Fdstat {
+        fs_filetype: if terminal {
+            Filetype::CharacterDevice
+        } else {
+            Filetype::Unknown
+        },
+        fs_flags: 0,
+        fs_rights_base: own,
+        fs_rights_inheriting: own,
+    }
 }
 
 /// What one stream does.
@@ -37,6 +73,8 @@ pub enum Stream {
 pub struct Passthrough {
     read: fn(Fd, &mut [u8]) -> Result<usize, Errno>,
     write: fn(Fd, &[u8]) -> Result<usize, Errno>,
+    fdstat: fn(Fd) -> Result<Fdstat, Errno>,
+    poll: fn(&[Subscription]) -> Result<Vec<Event>, Errno>,
 }
 
 impl Stream {
@@ -44,6 +82,8 @@ impl Stream {
     pub const INHERIT: Stream = Stream::Inherit(Passthrough {
         read: passthrough::fd_read,
         write: passthrough::fd_write,
+        fdstat: passthrough::fd_fdstat_get,
+        poll: passthrough::poll_oneoff,
     });
 }
 
@@ -56,6 +96,10 @@ pub struct StdioConfig {
     pub stdout: Stream,
     /// fd 2
     pub stderr: Stream,
+    /// Whether the streams that are not inherited say they are a terminal
+    /// (`isatty()`): for a host that shows output in a terminal (xterm.js);
+    /// an inherited stream says what the host's fd is.
+    pub terminal: bool,
 }
 
 impl StdioConfig {
@@ -64,19 +108,31 @@ impl StdioConfig {
         stdin: Stream::Capture,
         stdout: Stream::Capture,
         stderr: Stream::Capture,
+        terminal: false,
     };
     /// All three passed through to the host.
     pub const INHERIT: StdioConfig = StdioConfig {
         stdin: Stream::INHERIT,
         stdout: Stream::INHERIT,
         stderr: Stream::INHERIT,
+        terminal: false,
     };
     /// All three ignored.
     pub const IGNORE: StdioConfig = StdioConfig {
         stdin: Stream::Ignore,
         stdout: Stream::Ignore,
         stderr: Stream::Ignore,
+        terminal: false,
     };
+
+    /// The same streams, saying they are a terminal (see
+    /// [`StdioConfig::terminal`]).
+    pub const fn as_terminal(self) -> StdioConfig {
+        StdioConfig {
+            terminal: true,
+            ..self
+        }
+    }
 
     /// The stream behind `fd` (0, 1 or 2).
     pub fn stream(&self, fd: Fd) -> Stream {
@@ -112,6 +168,23 @@ impl Stdio for StdioConfig {
             Stream::Inherit(host) => (host.write)(fd, bytes),
             Stream::Ignore => Ok(bytes.len()),
             Stream::Deny => Err(Errno::Badf),
+        }
+    }
+
+    fn fdstat(&self, fd: Fd) -> Result<Fdstat, Errno> {
+        match self.stream(fd) {
+            Stream::Inherit(host) => (host.fdstat)(fd),
+            _ => Ok(stream_fdstat(fd, self.terminal)),
+        }
+    }
+
+    fn host_fd(&self, fd: Fd) -> Option<HostFd> {
+        match self.stream(fd) {
+            Stream::Inherit(host) => Some(HostFd {
+                fd,
+                poll: host.poll,
+            }),
+            _ => None,
         }
     }
 }

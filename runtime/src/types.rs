@@ -364,6 +364,23 @@ pub enum Filetype {
     SymbolicLink = 7,
 }
 
+impl Filetype {
+    /// The file type with this number; an unknown one is `EINVAL`.
+    pub fn from_raw(raw: u8) -> Result<Filetype, Errno> {
+        Ok(match raw {
+            0 => Filetype::Unknown,
+            1 => Filetype::BlockDevice,
+            2 => Filetype::CharacterDevice,
+            3 => Filetype::Directory,
+            4 => Filetype::RegularFile,
+            5 => Filetype::SocketDgram,
+            6 => Filetype::SocketStream,
+            7 => Filetype::SymbolicLink,
+            _ => return Err(Errno::Inval),
+        })
+    }
+}
+
 /// `whence` (u8).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 #[repr(u8)]
@@ -445,6 +462,18 @@ impl Fdstat {
         b[8..16].copy_from_slice(&self.fs_rights_base.to_le_bytes());
         b[16..24].copy_from_slice(&self.fs_rights_inheriting.to_le_bytes());
         b
+    }
+
+    /// Decodes the layout preview1 defines (a host's answer); an unknown
+    /// file type is `EINVAL`.
+    pub fn from_bytes(b: &[u8; 24]) -> Result<Fdstat, Errno> {
+        let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        Ok(Fdstat {
+            fs_filetype: Filetype::from_raw(b[0])?,
+            fs_flags: u16::from_le_bytes([b[2], b[3]]),
+            fs_rights_base: u64_at(8),
+            fs_rights_inheriting: u64_at(16),
+        })
     }
 }
 
@@ -597,6 +626,34 @@ impl Subscription {
             kind,
         })
     }
+
+    /// The byte layout preview1 defines (for a host's `poll_oneoff`).
+    pub fn to_bytes(&self) -> [u8; 48] {
+        let mut b = [0u8; 48];
+        b[0..8].copy_from_slice(&self.userdata.to_le_bytes());
+        match self.kind {
+            SubscriptionKind::Clock {
+                id,
+                timeout,
+                precision,
+                flags,
+            } => {
+                b[16..20].copy_from_slice(&id.to_le_bytes());
+                b[24..32].copy_from_slice(&timeout.to_le_bytes());
+                b[32..40].copy_from_slice(&precision.to_le_bytes());
+                b[40..42].copy_from_slice(&flags.to_le_bytes());
+            }
+            SubscriptionKind::FdRead(fd) | SubscriptionKind::FdWrite(fd) => {
+                b[8] = if matches!(self.kind, SubscriptionKind::FdRead(_)) {
+                    1
+                } else {
+                    2
+                };
+                b[16..20].copy_from_slice(&fd.to_le_bytes());
+            }
+        }
+        b
+    }
 }
 
 /// An `event` (32 bytes).
@@ -627,6 +684,24 @@ impl Event {
         b[16..24].copy_from_slice(&self.nbytes.to_le_bytes());
         b[24..26].copy_from_slice(&self.flags.to_le_bytes());
         b
+    }
+
+    /// Decodes the layout preview1 defines (a host's answer); an unknown
+    /// errno or event type is `EINVAL`.
+    pub fn from_bytes(b: &[u8; 32]) -> Result<Event, Errno> {
+        let u64_at = |o: usize| u64::from_le_bytes(b[o..o + 8].try_into().unwrap());
+        Ok(Event {
+            userdata: u64_at(0),
+            error: Errno::from_raw(u16::from_le_bytes([b[8], b[9]])).ok_or(Errno::Inval)?,
+            kind: match b[10] {
+                0 => Eventtype::Clock,
+                1 => Eventtype::FdRead,
+                2 => Eventtype::FdWrite,
+                _ => return Err(Errno::Inval),
+            },
+            nbytes: u64_at(16),
+            flags: u16::from_le_bytes([b[24], b[25]]),
+        })
     }
 }
 

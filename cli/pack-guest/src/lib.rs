@@ -35,7 +35,8 @@ use subsystems::{CLOCK, PackExit, RANDOM};
 // call it.
 import_wasm!(app);
 
-static POLL: VirtualPoll<subsystems::PackClock> = VirtualPoll::new(&CLOCK);
+static POLL: VirtualPoll<subsystems::PackClock> =
+    VirtualPoll::new(&CLOCK).with_fs_from(|| state::fs());
 
 plug_fs!(*state::fs(), app);
 plug_args!(*state::args(), app);

@@ -123,6 +123,7 @@ fn read() -> State {
             stdin: stream(0),
             stdout: stream(1),
             stderr: stream(2),
+            terminal: image.terminal(),
         },
         clock: image.clock(),
         seeded: match image.random() {

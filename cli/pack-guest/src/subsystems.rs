@@ -4,7 +4,8 @@
 
 use wasi_virt::abi::pack::{ClockMode, ExitMode};
 use wasi_virt::memory::Caller;
-use wasi_virt::types::{Clockid, Errno, Fd, Timestamp};
+use wasi_virt::passthrough::HostFd;
+use wasi_virt::types::{Clockid, Errno, Fd, Fdstat, Timestamp};
 use wasi_virt::{Clock, Exit, HostClock, HostRandom, Process, Random, Stdio, VirtualClock};
 
 use crate::state::state;
@@ -34,9 +35,14 @@ impl Clock for PackClock {
     }
 
     fn advance_to(&self, id: Clockid, until: Timestamp) {
-        if let ClockMode::Virtual = state().clock {
-            VIRTUAL.advance_to(id, until);
+        match state().clock {
+            ClockMode::Virtual => VIRTUAL.advance_to(id, until),
+            ClockMode::Host => HostClock.advance_to(id, until),
         }
+    }
+
+    fn passes_by_itself(&self) -> bool {
+        state().clock == ClockMode::Host
     }
 }
 
@@ -68,6 +74,14 @@ impl Stdio for PackStdio {
 
     fn write(&self, fd: Fd, bytes: &[u8]) -> Result<usize, Errno> {
         state().stdio.write(fd, bytes)
+    }
+
+    fn fdstat(&self, fd: Fd) -> Result<Fdstat, Errno> {
+        state().stdio.fdstat(fd)
+    }
+
+    fn host_fd(&self, fd: Fd) -> Option<HostFd> {
+        state().stdio.host_fd(fd)
     }
 }
 

@@ -73,8 +73,16 @@ pub struct Opts {
     /// stderr alone (overrides --stdio).
     #[arg(long, value_enum, value_name = "MODE")]
     stderr: Option<Stream>,
-    /// `virtual` (deterministic: 2000-01-01, advancing 1 µs per reading) or
-    /// `host` (keeps `clock_*` imports).
+    /// The streams that are not inherited say they are a terminal
+    /// (`isatty()` true), for a host that shows them in one (xterm.js).
+    /// Without it they say what a pipe says, so that programs write no
+    /// colour codes into captured output; an inherited stream always says
+    /// what the host's fd is.
+    #[arg(long)]
+    tty: bool,
+    /// `virtual` (deterministic: 2000-01-01, advancing 1 µs per reading; a
+    /// sleep returns at once, time jumps) or `host` (the host's clocks and
+    /// real sleeps; keeps `clock_*` and `poll_oneoff` imports).
     #[arg(long, value_enum, value_name = "CLOCK", default_value = "virtual")]
     clock: Clock,
     /// `seed=N` (deterministic) or `host` (keeps a `random_get` import).
@@ -250,6 +258,7 @@ pub fn run(opts: Opts) -> Result<()> {
         args,
         env,
         stdio: modes.stdio,
+        terminal: opts.tty,
         clock: modes.clock,
         random: modes.random,
         exit: modes.exit,

@@ -13,7 +13,11 @@ export type Source =
   | URL
   | string;
 
-/** Compiles and instantiates the merged module with an empty import object. */
+/**
+ * Compiles and instantiates the merged module: with an empty import object,
+ * or with the host clock and randomness when it was packed with
+ * `--clock host` / `--random host`.
+ */
 export declare function instantiate(source?: Source): Promise<App>;
 
 /** How one run ended. */

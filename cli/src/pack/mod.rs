@@ -69,6 +69,14 @@ pub fn passthrough(guest: &Module, modes: &Modes) -> Vec<Passthrough> {
             let kept_by = match i.name {
                 "fd_write" => inherited(&[1, 2]),
                 "fd_read" => inherited(&[0]),
+                // What an inherited stream is (a terminal, a pipe).
+                "fd_fdstat_get" => inherited(&[0, 1, 2]),
+                // Real sleeps, and polls of inherited streams.
+                "poll_oneoff" => match (modes.clock == ClockMode::Host, inherited(&[0, 1, 2])) {
+                    (true, Some(streams)) => Some(format!("--clock host, {streams}")),
+                    (true, None) => Some("--clock host".to_string()),
+                    (false, streams) => streams,
+                },
                 "clock_res_get" | "clock_time_get" => {
                     (modes.clock == ClockMode::Host).then(|| "--clock host".to_string())
                 }
@@ -245,6 +253,8 @@ mod tests {
               (import "wasi-virt:passthrough" "clock_time_get" (func (param i32 i64 i32) (result i32)))
               (import "wasi-virt:passthrough" "random_get" (func (param i32 i32) (result i32)))
               (import "wasi-virt:passthrough" "proc_exit" (func (param i32)))
+              (import "wasi-virt:passthrough" "poll_oneoff" (func (param i32 i32 i32 i32) (result i32)))
+              (import "wasi-virt:passthrough" "fd_fdstat_get" (func (param i32 i32) (result i32)))
               (memory (export "memory") 1)
               (func (export "_start")))"#,
         )
@@ -265,7 +275,7 @@ mod tests {
         let bytes = guest();
         let g = Module::parse("g.wasm", &bytes).unwrap();
         let p = passthrough(&g, &modes());
-        assert_eq!(p.len(), 5);
+        assert_eq!(p.len(), 7);
         assert!(p.iter().all(|p| p.kept_by.is_none()));
     }
 
@@ -292,8 +302,23 @@ mod tests {
                     "proc_exit".to_string(),
                     "--exit host (the default with inherited stdio)".to_string()
                 ),
+                (
+                    "poll_oneoff".to_string(),
+                    "--clock host, --stdout inherit".to_string()
+                ),
+                ("fd_fdstat_get".to_string(), "--stdout inherit".to_string()),
             ]
         );
+        let host_clock_alone = Modes {
+            clock: ClockMode::Host,
+            ..modes()
+        };
+        let kept: Vec<String> = passthrough(&g, &host_clock_alone)
+            .into_iter()
+            .filter(|p| p.kept_by.is_some())
+            .map(|p| p.name)
+            .collect();
+        assert_eq!(kept, ["clock_time_get", "poll_oneoff"]);
     }
 
     #[test]

@@ -162,7 +162,9 @@ static void tty_case(void) {
     for (int fd = 0; fd < 3; fd++) {
         __wasi_fdstat_t st;
         int e = __wasi_fd_fdstat_get(fd, &st);
-        printf("fd %d: errno %d filetype %d isatty %d\n", fd, e, st.fs_filetype, isatty(fd));
+        printf("fd %d: errno %d filetype %d isatty %d rights %#llx inheriting %#llx\n", fd, e,
+               st.fs_filetype, isatty(fd), (unsigned long long)st.fs_rights_base,
+               (unsigned long long)st.fs_rights_inheriting);
     }
 }
 

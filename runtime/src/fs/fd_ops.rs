@@ -53,7 +53,17 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// `fd_fdstat_get`. Stdio is a character device with `rights::TTY`.
+    /// The standard stream behind `fd`, if it is one.
+    pub(crate) fn stream(&self, fd: Fd) -> Option<Fd> {
+        match self.fds.get(fd).ok()?.node {
+            Node::Stdio(stream) => Some(stream),
+            Node::Inode(_) => None,
+        }
+    }
+
+    /// `fd_fdstat_get`. Stdio is a character device with `rights::TTY`
+    /// here; the [`Vfs`](super::Vfs) replaces that with what its `Stdio`
+    /// says.
     pub(crate) fn fd_fdstat_get(&mut self, fd: Fd) -> Result<Fdstat, Errno> {
         let handle = self.fds.get(fd)?;
         let fs_filetype = match handle.node {

@@ -36,6 +36,12 @@ pub trait Fs {
     fn fd_fdstat_get(&self, _caller: &Caller, _fd: Fd) -> Result<Fdstat, Errno> {
         Err(Errno::Badf)
     }
+    /// Not a preview1 function: the host's fd behind `fd`, when `fd` is
+    /// the host's own (inherited stdio), so that `poll_oneoff` asks the
+    /// host whether it is ready instead of taking it as ready at once.
+    fn host_fd(&self, _caller: &Caller, _fd: Fd) -> Option<crate::passthrough::HostFd> {
+        None
+    }
     fn fd_fdstat_set_flags(&self, _caller: &Caller, _fd: Fd, _flags: u32) -> Result<(), Errno> {
         Err(Errno::Badf)
     }

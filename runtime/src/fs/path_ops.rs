@@ -88,12 +88,12 @@ impl Ctx<'_> {
             Node::Inode(ino) => ino,
         };
         let has = |flag: u16| oflags & flag != 0;
-        let create_right = if has(oflags::CREAT) {
-            rights::PATH_CREATE_FILE
-        } else {
-            0
-        };
-        parent.check(rights::PATH_OPEN | create_right)?;
+        parent.check(open_rights(oflags))?;
+        // The sync flags need the matching right among those the new fd
+        // may have, as preview1's path_open says.
+        if fdflags_rights(fdflags) & !parent.inheriting != 0 {
+            return Err(Errno::Notcapable);
+        }
         if has(oflags::DIRECTORY) && has(oflags::CREAT | oflags::EXCL | oflags::TRUNC) {
             return Err(Errno::Inval);
         }
@@ -435,4 +435,30 @@ impl Ctx<'_> {
             }
         }
     }
+}
+
+/// The rights `path_open` needs on the directory fd: `PATH_OPEN`, and
+/// `PATH_CREATE_FILE` to create, `PATH_FILESTAT_SET_SIZE` to truncate.
+fn open_rights(oflags: u16) -> u64 {
+    let mut needed = rights::PATH_OPEN;
+    if oflags & oflags::CREAT != 0 {
+        needed |= rights::PATH_CREATE_FILE;
+    }
+    if oflags & oflags::TRUNC != 0 {
+        needed |= rights::PATH_FILESTAT_SET_SIZE;
+    }
+    needed
+}
+
+/// The rights an fd opened with `fdflags` must be able to inherit:
+/// `FD_DATASYNC` for `DSYNC`, `FD_SYNC` for `RSYNC` and `SYNC`.
+fn fdflags_rights(fdflags: u16) -> u64 {
+    let mut needed = 0;
+    if fdflags & fdflags::DSYNC != 0 {
+        needed |= rights::FD_DATASYNC;
+    }
+    if fdflags & (fdflags::RSYNC | fdflags::SYNC) != 0 {
+        needed |= rights::FD_SYNC;
+    }
+    needed
 }

@@ -326,18 +326,37 @@ fn stdin_fills_iovecs_until_input_runs_out() {
 }
 
 #[test]
-fn stdio_is_a_character_device_that_cannot_seek() {
+fn captured_stdio_says_it_is_a_pipe_unless_asked_and_cannot_seek() {
+    static TERMINAL: StdioConfig = StdioConfig::CAPTURE.as_terminal();
     let fs = vfs();
+    let terminal = Vfs::new(&PREOPENS, &TERMINAL);
     for fd in 0..3 {
+        let own = if fd == 0 {
+            rights::FD_READ
+        } else {
+            rights::FD_WRITE
+        };
         let st = fs.fd_fdstat_get(C, fd).unwrap();
         assert_eq!(
-            (st.fs_filetype, st.fs_rights_base),
-            (Filetype::CharacterDevice, rights::TTY)
+            (st.fs_filetype, st.fs_rights_base, st.fs_rights_inheriting),
+            (Filetype::Unknown, own, own)
         );
         assert_eq!(
             fs.fd_filestat_get(C, fd).unwrap().filetype,
+            Filetype::Unknown
+        );
+        let st = terminal.fd_fdstat_get(C, fd).unwrap();
+        assert_eq!(
+            (st.fs_filetype, st.fs_rights_base),
+            (Filetype::CharacterDevice, own)
+        );
+        assert_eq!(
+            terminal.fd_filestat_get(C, fd).unwrap().filetype,
             Filetype::CharacterDevice
         );
+        // What a stream says is narrowed by the rights the program dropped.
+        terminal.fd_fdstat_set_rights(C, fd, 0, 0).unwrap();
+        assert_eq!(terminal.fd_fdstat_get(C, fd).unwrap().fs_rights_base, 0);
         assert_eq!(fs.fd_seek(C, fd, 0, 0), Err(Errno::Spipe));
         assert_eq!(fs.fd_tell(C, fd), Err(Errno::Spipe));
     }

@@ -88,8 +88,9 @@ impl Preopen {
 ///   `ENOTCAPABLE`, except `FD_READ`/`FD_WRITE`, `EBADF` as wasmtime;
 /// - `path_open` accepts the sync `fdflags` (wasmtime: `ENOTSUP`);
 /// - `fd_allocate` grows the file (wasmtime: `ENOTSUP`);
-/// - stdio is a character device with `rights::TTY` (wasmtime: the host
-///   fd's type, `UNKNOWN` when piped, and only `FD_READ` or `FD_WRITE`);
+/// - stdio reports what its [`Stdio`] says (wasmtime's answer for a pipe
+///   unless it is inherited or configured as a terminal) but keeps
+///   `rights::TTY` for what it allows;
 /// - vectored reads and writes use every iovec, as `readv`/`writev`
 ///   (wasmtime moves only the first non-empty one);
 /// - a pointer outside the caller's memory, or an enum or flag value
@@ -562,7 +563,23 @@ impl Fs for Vfs {
     }
 
     fn fd_fdstat_get(&self, caller: &Caller, fd: Fd) -> Result<Fdstat, Errno> {
-        self.with(caller, |cx| cx.fd_fdstat_get(fd))
+        let (stat, stream) = self.with(caller, |cx| Ok((cx.fd_fdstat_get(fd)?, cx.stream(fd))))?;
+        let Some(stream) = stream else {
+            return Ok(stat);
+        };
+        // What the stream says it is (outside the borrow: a `Stdio` may
+        // use this filesystem), with the rights the program dropped.
+        let seen = self.stdio.fdstat(stream)?;
+        Ok(Fdstat {
+            fs_rights_base: seen.fs_rights_base & stat.fs_rights_base,
+            fs_rights_inheriting: seen.fs_rights_inheriting & stat.fs_rights_inheriting,
+            ..seen
+        })
+    }
+
+    fn host_fd(&self, caller: &Caller, fd: Fd) -> Option<crate::passthrough::HostFd> {
+        let stream = self.with(caller, |cx| Ok(cx.stream(fd))).ok()??;
+        self.stdio.host_fd(stream)
     }
 
     fn fd_fdstat_set_flags(&self, caller: &Caller, fd: Fd, flags: u32) -> Result<(), Errno> {
@@ -580,7 +597,15 @@ impl Fs for Vfs {
     }
 
     fn fd_filestat_get(&self, caller: &Caller, fd: Fd) -> Result<Filestat, Errno> {
-        self.with(caller, |cx| cx.fd_filestat_get(fd))
+        let (stat, stream) =
+            self.with(caller, |cx| Ok((cx.fd_filestat_get(fd)?, cx.stream(fd))))?;
+        match stream {
+            Some(stream) => Ok(Filestat {
+                filetype: self.stdio.fdstat(stream)?.fs_filetype,
+                ..stat
+            }),
+            None => Ok(stat),
+        }
     }
 
     fn fd_filestat_set_size(&self, caller: &Caller, fd: Fd, size: u64) -> Result<(), Errno> {

@@ -6,6 +6,7 @@
 //! trees afterwards. Nothing printed depends on timestamps, inode or device
 //! numbers, or the order a host lists a directory in.
 
+mod rights_cases;
 mod sys;
 mod w;
 
@@ -76,6 +77,7 @@ const CASES: &[(&str, fn())] = &[
     ("sock", sock),
     ("overlay", overlay),
     ("bad", bad_call),
+    ("rights", rights_cases::rights_check),
 ];
 
 /// An address past the end of any memory this program has.
