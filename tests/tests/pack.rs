@@ -68,6 +68,7 @@ fn imports(wasm: &Path) -> Vec<String> {
             }
         }
     }
+    out.sort();
     out
 }
 
@@ -151,8 +152,10 @@ fn packed_rust_program_with_inherited_stdio_matches_wasmtime() {
     assert_eq!(
         imports(&out),
         [
+            "wasi_snapshot_preview1::fd_fdstat_get",
             "wasi_snapshot_preview1::fd_read",
             "wasi_snapshot_preview1::fd_write",
+            "wasi_snapshot_preview1::poll_oneoff",
             "wasi_snapshot_preview1::proc_exit"
         ]
     );
@@ -176,7 +179,9 @@ fn inspect_says_which_option_keeps_each_import() {
         [
             "wasi_snapshot_preview1::clock_res_get",
             "wasi_snapshot_preview1::clock_time_get",
-            "wasi_snapshot_preview1::fd_write"
+            "wasi_snapshot_preview1::fd_fdstat_get",
+            "wasi_snapshot_preview1::fd_write",
+            "wasi_snapshot_preview1::poll_oneoff",
         ]
     );
     let (code, stdout, stderr) = wasi_virt(&["inspect".as_ref(), out.as_os_str()]);
@@ -187,6 +192,10 @@ fn inspect_says_which_option_keeps_each_import() {
     );
     assert!(
         stdout.contains("[host passthrough: --clock host]"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains("poll_oneoff func (param i32 i32 i32 i32) (result i32)  [host passthrough: --clock host, --stdout inherit]"),
         "{stdout}"
     );
     assert!(
@@ -328,6 +337,40 @@ fn c_app() -> Option<PathBuf> {
         (dir, wasm)
     });
     Some(path.clone())
+}
+
+/// What a packed program learns about its stdio (`examples/c-tty`): with
+/// `--stdio inherit`, what the host says about its fds (here pipes, as
+/// under wasmtime's host WASI); captured, not a terminal unless `--tty`.
+#[test]
+fn packed_stdio_is_what_the_host_says_or_a_terminal_when_asked() {
+    if !have_third_party("clang for wasm32-wasi", wasi_clang().as_deref()) || !have(Tool::Wasmtime)
+    {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let wasm = dir.path().join("c-tty.wasm");
+    build_c(&repo_root().join("examples/c-tty/main.c"), &wasm).unwrap();
+    let host = run_in_wasmtime_host(&wasm, &[], &[], &[]).unwrap();
+    let pipes = "fd 0: errno 0 filetype 0 isatty 0\nfd 1: errno 0 filetype 0 isatty 0\nfd 2: errno 0 filetype 0 isatty 0\n";
+    assert_eq!(host.stdout_text(), pipes);
+
+    let (inherit, captured, tty) = (
+        dir.path().join("inherit.wasm"),
+        dir.path().join("captured.wasm"),
+        dir.path().join("tty.wasm"),
+    );
+    pack(&wasm, &inherit, &["--stdio", "inherit"]);
+    assert_eq!(run_in_wasmtime_host(&inherit, &[], &[], &[]).unwrap(), host);
+    pack(&wasm, &captured, &[]);
+    let run = run_in_wasmi(&std::fs::read(&captured).unwrap(), "_start").unwrap();
+    assert_eq!(run.stdout_text(), pipes);
+    pack(&wasm, &tty, &["--tty"]);
+    let run = run_in_wasmi(&std::fs::read(&tty).unwrap(), "_start").unwrap();
+    assert_eq!(
+        run.stdout_text(),
+        "fd 0: errno 0 filetype 2 isatty 1\nfd 1: errno 0 filetype 2 isatty 1\nfd 2: errno 0 filetype 2 isatty 1\n"
+    );
 }
 
 /// The `/data` folder c-app works in: a file to patch, one to remove, and
@@ -518,8 +561,8 @@ fn packed_ruby_keeps_its_js_imports_unless_stubbed_and_runs_code() {
         imports(&stubbed),
         [
             "canonical_abi::resource_drop_js-abi-value",
+            "canonical_abi::resource_get_rb-abi-value",
             "canonical_abi::resource_new_rb-abi-value",
-            "canonical_abi::resource_get_rb-abi-value"
         ]
     );
     let (code, stdout, _) = wasi_virt(&["inspect".as_ref(), stubbed.as_os_str()]);
@@ -539,13 +582,16 @@ fn packed_ruby_keeps_its_js_imports_unless_stubbed_and_runs_code() {
         assert!(!have(Tool::Node22));
         return;
     };
+    // Captured stdout is not a terminal (as a pipe under host WASI), so
+    // Ruby buffers it; a reactor never exits, so the code flushes it.
     let code = r#"puts "ruby #{RUBY_VERSION}"
 puts File.read("/app/input.txt")
 File.write("/app/out.txt", "written by ruby\n")
 print File.read("/app/out.txt")
 puts Dir.children("/app").sort.inspect
 require "json"
-puts JSON.generate({"sum" => [1, 2, 3].sum})"#;
+puts JSON.generate({"sum" => [1, 2, 3].sum})
+$stdout.flush"#;
     let out = Command::new(node)
         .arg(repo_root().join("tests/node/ruby.mjs"))
         .arg(&stubbed)

