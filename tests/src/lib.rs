@@ -38,7 +38,7 @@ pub use build::{
     wasm_example, wasm_example_workspace,
 };
 pub use outcome::Outcome;
-pub use run_node::{run_in_node, run_in_node_entry};
+pub use run_node::{run_in_node, run_in_node_entry, run_js_plan};
 pub use run_wasmi::{call_host_api_i32, captured_stdio, run_in_wasmi};
 pub use run_wasmtime::run_in_wasmtime_host;
 pub use tools::{Tool, have};

@@ -72,3 +72,32 @@ fn split_last_line(bytes: &[u8]) -> (&[u8], Option<&str>) {
         .map_or(0, |at| at + 1);
     (&bytes[..start], std::str::from_utf8(&body[start..]).ok())
 }
+
+/// Runs `plan` through the ES module `js` that `--js` wrote, as an
+/// application would (`tests/node/run-js.mjs`, which says what a plan
+/// holds: files written, runs, files and folders read back), in Node ≥ 22;
+/// returns what it printed, as JSON.
+pub fn run_js_plan(js: &Path, plan: &serde_json::Value) -> Result<serde_json::Value> {
+    let node = Tool::Node22.locate().context(
+        "no Node >= 22 found: run `cargo xtask setup` (tests should check `have(Tool::Node22)`)",
+    )?;
+    let plan_file = tempfile::NamedTempFile::new()?;
+    std::fs::write(plan_file.path(), plan.to_string())?;
+    let output = Command::new(&node)
+        .arg(node_project_dir().join("run-js.mjs"))
+        .arg(js)
+        .arg(plan_file.path())
+        .output()
+        .with_context(|| format!("cannot run {}", node.display()))?;
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    if !output.status.success() {
+        bail!(
+            "run-js.mjs {} failed ({}):\n{stdout}\n{}",
+            js.display(),
+            output.status,
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    serde_json::from_str(stdout.trim())
+        .with_context(|| format!("run-js.mjs printed no JSON:\n{stdout}"))
+}

@@ -10,8 +10,8 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use wasi_virt_tests::tools::{Tool, node_project_dir};
-use wasi_virt_tests::{have, wasi_virt_bin, wasm_example};
+use wasi_virt_tests::tools::Tool;
+use wasi_virt_tests::{have, run_js_plan, wasi_virt_bin, wasm_example};
 
 fn sleep_app() -> PathBuf {
     wasm_example("sleep-app", "wasm32-wasip1")
@@ -178,21 +178,7 @@ fn the_js_module_sleeps_in_node() {
             mode,
             &["--clock", "host", "--js", js_arg, "--", mode, &ms],
         );
-        let plan = dir.path().join("plan.json");
-        std::fs::write(&plan, r#"{"runs": [{}]}"#).unwrap();
-        let output = Command::new(Tool::Node22.locate().unwrap())
-            .arg(node_project_dir().join("run-js.mjs"))
-            .arg(&js)
-            .arg(&plan)
-            .output()
-            .unwrap();
-        let stdout = String::from_utf8_lossy(&output.stdout);
-        assert!(
-            output.status.success(),
-            "{stdout}\n{}",
-            String::from_utf8_lossy(&output.stderr)
-        );
-        let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+        let result = run_js_plan(&js, &serde_json::json!({ "runs": [{}] })).unwrap();
         let run = &result["runs"][0];
         assert_eq!(run["exitCode"], 0, "{run}");
         assert_waited(

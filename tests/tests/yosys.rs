@@ -15,8 +15,7 @@ use std::process::Command;
 use std::time::Instant;
 
 use wasi_virt_tests::third_party::{YOSYS, have_third_party};
-use wasi_virt_tests::tools::node_project_dir;
-use wasi_virt_tests::{Tool, have, run_in_wasmtime_host, wasi_virt_bin};
+use wasi_virt_tests::{Tool, have, run_in_wasmtime_host, run_js_plan, wasi_virt_bin};
 
 const TOP_V: &str = "module top(input clk, input rst, output reg [7:0] cnt);
   always @(posedge clk) if (rst) cnt <= 0; else cnt <= cnt + 1;
@@ -91,26 +90,12 @@ fn packed_yosys_synthesizes_as_under_wasmtime() {
         "pack left its input folder as it was"
     );
 
-    let plan = scratch.path().join("plan.json");
-    let plan_json = serde_json::json!({
+    let plan = serde_json::json!({
         "runs": [{}],
         "read": ["/w/top.json"],
         "readdir": ["/w", "/tmp"],
     });
-    std::fs::write(&plan, plan_json.to_string()).unwrap();
-    let node = Command::new(Tool::Node22.locate().unwrap())
-        .arg(node_project_dir().join("run-js.mjs"))
-        .arg(&js)
-        .arg(&plan)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&node.stdout);
-    assert!(
-        node.status.success(),
-        "{stdout}\n{}",
-        String::from_utf8_lossy(&node.stderr)
-    );
-    let result: serde_json::Value = serde_json::from_str(stdout.trim()).unwrap();
+    let result = run_js_plan(&js, &plan).unwrap();
     let run = &result["runs"][0];
     assert_eq!(run["exitCode"], 0, "{run}");
     assert_eq!(run["stdout"].as_str().unwrap(), host.stdout_text());
