@@ -61,21 +61,22 @@ impl Ctx<'_> {
         }
     }
 
-    /// `fd_fdstat_get`. Stdio is a character device with `rights::TTY`
-    /// here; the [`Vfs`](super::Vfs) replaces that with what its `Stdio`
-    /// says.
-    pub(crate) fn fd_fdstat_get(&mut self, fd: Fd) -> Result<Fdstat, Errno> {
+    /// `fd_fdstat_get`, and the standard stream behind `fd` if it is one
+    /// (one lookup: a hot call). For a stream the file type is left to the
+    /// [`Vfs`](super::Vfs), which asks its `Stdio`.
+    pub(crate) fn fd_fdstat_get(&mut self, fd: Fd) -> Result<(Fdstat, Option<Fd>), Errno> {
         let handle = self.fds.get(fd)?;
-        let fs_filetype = match handle.node {
-            Node::Stdio(_) => Filetype::CharacterDevice,
-            Node::Inode(ino) => self.tree.node(ino).filetype(),
+        let (fs_filetype, stream) = match handle.node {
+            Node::Stdio(stream) => (Filetype::CharacterDevice, Some(stream)),
+            Node::Inode(ino) => (self.tree.node(ino).filetype(), None),
         };
-        Ok(Fdstat {
+        let stat = Fdstat {
             fs_filetype,
             fs_flags: handle.flags,
             fs_rights_base: handle.base,
             fs_rights_inheriting: handle.inheriting,
-        })
+        };
+        Ok((stat, stream))
     }
 
     /// `fd_fdstat_set_flags`: on regular files only (`EBADF` otherwise), and

@@ -563,7 +563,7 @@ impl Fs for Vfs {
     }
 
     fn fd_fdstat_get(&self, caller: &Caller, fd: Fd) -> Result<Fdstat, Errno> {
-        let (stat, stream) = self.with(caller, |cx| Ok((cx.fd_fdstat_get(fd)?, cx.stream(fd))))?;
+        let (stat, stream) = self.with(caller, |cx| cx.fd_fdstat_get(fd))?;
         let Some(stream) = stream else {
             return Ok(stat);
         };
