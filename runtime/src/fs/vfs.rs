@@ -597,8 +597,7 @@ impl Fs for Vfs {
     }
 
     fn fd_filestat_get(&self, caller: &Caller, fd: Fd) -> Result<Filestat, Errno> {
-        let (stat, stream) =
-            self.with(caller, |cx| Ok((cx.fd_filestat_get(fd)?, cx.stream(fd))))?;
+        let (stat, stream) = self.with(caller, |cx| cx.fd_filestat_get(fd))?;
         match stream {
             Some(stream) => Ok(Filestat {
                 filetype: self.stdio.fdstat(stream)?.fs_filetype,
