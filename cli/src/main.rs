@@ -1,18 +1,16 @@
 //! `wasi-virt`: merge a WASI-virtualizing guest and preview1 programs into one
-//! module that needs no host WASI, and inspect modules.
+//! module that needs no host WASI, pack a program with the built-in guest,
+//! and inspect modules. A thin layer over the `wasi-virt-merge` library:
+//! each command is its clap `Opts` and a `run` that reads files, calls the
+//! library and writes files.
 //!
 //! `main` only dispatches and reports: every subcommand returns an
 //! `anyhow::Error` whose chain says what went wrong at each layer, printed as
 //! `error: …` with `Caused by:` lines, exit code 1.
 
 mod commands;
-mod component;
-mod js;
-mod module;
-mod optimize;
-mod pack;
-mod passes;
-mod provenance;
+mod files;
+mod progress;
 
 use std::io::{self, Write};
 use std::process::ExitCode;

@@ -1,18 +1,15 @@
 //! What `merge` and `pack` share about their output beyond `-o`: the
-//! form of the module (`--single-memory`, `-O`) and what is written next to
-//! it (`--js`). Flattened into both commands' `Opts`, applied by [`OutputOpts::finish`]
-//! to the validated bytes of the merge and by [`OutputOpts::write_beside`] once the
-//! module is written.
+//! form of the module (`--single-memory`, `-O`, which become the library's
+//! `Options`), what is written next to it (`--js`), and how `-v` describes
+//! what was done.
 
 use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
+use wasi_virt_merge::{Level, Options, Order, Report, Strategy, js};
 
-use super::merge::{check_output, write_atomically};
-use crate::passes::single_memory;
-use crate::passes::validate::validate;
-use crate::{js, optimize};
+use crate::files::{check_output, write_atomically};
 
 /// Output options shared by `merge` and `pack`.
 #[derive(clap::Args, Debug, Default)]
@@ -35,11 +32,11 @@ pub struct OutputOpts {
         require_equals = true,
         default_missing_value = "target-first"
     )]
-    pub single_memory: Option<single_memory::Order>,
+    pub single_memory: Option<Order>,
     /// Optimize the output with binaryen (after --single-memory): `-O`
     /// (as `-Os`), `-O0` … `-O4`, `-Os`, `-Oz`.
     #[arg(short = 'O', value_name = "LEVEL")]
-    pub optimize: Option<optimize::Level>,
+    pub optimize: Option<Level>,
 }
 
 /// `-O` alone means `-Os`, as for `wasm-opt`; clap cannot take an optional
@@ -60,15 +57,6 @@ pub fn spell_out_optimize(args: impl IntoIterator<Item = OsString>) -> Vec<OsStr
         .collect()
 }
 
-/// What [`OutputOpts::finish`] did, for `-v`.
-#[derive(Debug, Default)]
-pub struct Finished {
-    /// The single-memory pass's report, if it ran.
-    pub single_memory: Option<single_memory::Report>,
-    /// The optimization level and the sizes before and after.
-    pub optimized: Option<(optimize::Level, usize, usize)>,
-}
-
 impl OutputOpts {
     /// Refuses extra outputs that are inputs, before any work.
     pub fn check(&self, inputs: &[&Path]) -> Result<()> {
@@ -79,28 +67,14 @@ impl OutputOpts {
         Ok(())
     }
 
-    /// Applies the chosen transformations to a validated output; the
-    /// result validates too.
-    pub fn finish(&self, bytes: Vec<u8>) -> Result<(Vec<u8>, Finished)> {
-        let mut finished = Finished::default();
-        let mut bytes = bytes;
-        if let Some(order) = self.single_memory {
-            let (single, report) = single_memory::run(&bytes, order)
-                .context("while making the output single-memory")?;
-            validate(&single).map_err(|e| anyhow::anyhow!("internal error: the single-memory output does not validate: {e} (this is a wasi-virt bug; please report it with the input files)"))?;
-            bytes = single;
-            finished.single_memory = Some(report);
+    /// The library's options for these flags.
+    pub fn options(&self, unwind: Strategy, component: bool) -> Options {
+        Options {
+            unwind,
+            single_memory: self.single_memory,
+            optimize: self.optimize,
+            component,
         }
-        if let Some(level) = self.optimize {
-            let before = bytes.len();
-            let optimized = optimize::run(&bytes, level).context("while optimizing the output")?;
-            validate(&optimized).map_err(|e| {
-                anyhow::anyhow!("binaryen's output ({level}) does not validate: {e}")
-            })?;
-            finished.optimized = Some((level, before, optimized.len()));
-            bytes = optimized;
-        }
-        Ok((bytes, finished))
     }
 
     /// Writes what goes beside the module written to `wasm`.
@@ -114,23 +88,34 @@ impl OutputOpts {
     }
 }
 
-impl Finished {
-    /// Lines for `-v`.
-    pub fn describe(&self) -> Vec<String> {
-        let mut lines = Vec::new();
-        if let Some(r) = &self.single_memory {
-            lines.push(r.describe());
-        }
-        if let Some((level, before, after)) = self.optimized {
-            lines.push(format!(
-                "optimized ({level}): {} -> {}",
-                super::merge::size(before),
-                super::merge::size(after)
-            ));
-        }
-        lines
+/// `-v`'s lines about the transforms of the output.
+pub fn describe(report: &Report) -> Vec<String> {
+    let mut lines = Vec::new();
+    if let Some(r) = &report.single_memory {
+        lines.push(r.describe());
+    }
+    if let Some((level, before, after)) = report.optimized {
+        lines.push(format!("optimized ({level}): {} -> {}", size(before), size(after)));
+    }
+    lines
+}
+
+pub fn time(d: std::time::Duration) -> String {
+    if d.as_secs_f64() < 1.0 {
+        format!("{:.2} ms", d.as_secs_f64() * 1e3)
+    } else {
+        format!("{:.3} s", d.as_secs_f64())
     }
 }
+
+pub fn size(bytes: usize) -> String {
+    match bytes {
+        b if b >= 1 << 20 => format!("{:.1} MiB", b as f64 / (1 << 20) as f64),
+        b if b >= 1 << 10 => format!("{:.1} KiB", b as f64 / (1 << 10) as f64),
+        b => format!("{b} B"),
+    }
+}
+
 
 #[cfg(test)]
 mod tests {

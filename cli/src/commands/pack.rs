@@ -6,24 +6,18 @@
 //! the output as `merge` does (atomically, inputs untouched). What it
 //! chose goes into the output's `wasi-virt.pack` section for `inspect`.
 
-use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::time::Instant;
 
-use anyhow::{Context, Result, bail};
+use anyhow::Result;
 use clap::ValueEnum;
-use wasi_virt_abi::pack::{self as abi, ClockMode, ExitMode, RandomMode, StreamMode};
-use wasi_virt_abi::preview1;
-use wasm_encoder::Encode;
+use wasi_virt_merge::{
+    ClockMode, ExitMode, Input, Modes, Mount, PackConfig, RandomMode, Strategy, StreamMode,
+};
 
-use super::merge::{check_output, read, size, time, write_atomically};
-use crate::module::Module;
-use crate::pack::folders::{self, Mount};
-use crate::pack::progress::Progress;
-use crate::pack::{self, GUEST, GUEST_NAME, Modes};
-use crate::passes::check_imports::Stubs;
-use crate::passes::generated::PackData;
-use crate::passes::{self, Extras, Target, read_manifest};
+use super::output::{describe, size, time};
+use crate::files::{check_output, read, write_atomically};
+use crate::progress::Progress;
 
 /// Virtualize a WASI program with the default guest: mounted folders, args,
 /// env, stdio, clock and random decided here, no guest crate to write.
@@ -150,14 +144,6 @@ fn parse_random(text: &str) -> Result<RandomMode, String> {
     }
 }
 
-/// Checks `KEY=VALUE`.
-fn env_entry(entry: &str) -> Result<String> {
-    match entry.split_once('=') {
-        Some((key, _)) if !key.is_empty() && !entry.contains('\0') => Ok(entry.to_string()),
-        _ => bail!("--env {entry}: expected KEY=VALUE with a non-empty KEY"),
-    }
-}
-
 impl Opts {
     fn modes(&self) -> Modes {
         let stdio = [self.stdin, self.stdout, self.stderr].map(|s| s.unwrap_or(self.stdio).into());
@@ -178,7 +164,7 @@ impl Opts {
         }
     }
 
-    fn arguments(&self) -> Result<Vec<String>> {
+    fn arguments(&self) -> Vec<String> {
         let argv0 = match &self.argv0 {
             Some(name) => name.clone(),
             None => self
@@ -187,164 +173,74 @@ impl Opts {
                 .map(|n| n.to_string_lossy().into_owned())
                 .unwrap_or_else(|| "app".to_string()),
         };
-        let args: Vec<String> = std::iter::once(argv0)
+        std::iter::once(argv0)
             .chain(self.args.iter().cloned())
             .chain(self.rest.iter().cloned())
-            .collect();
-        if let Some(bad) = args.iter().find(|a| a.contains('\0')) {
-            bail!("the argument {bad:?} contains a NUL byte");
-        }
-        Ok(args)
+            .collect()
     }
 
-    fn mounts(&self) -> Result<Vec<Mount>> {
-        let mounts: Vec<Mount> = self
-            .dirs
-            .iter()
-            .map(|d| Mount::parse(d))
-            .collect::<Result<_>>()?;
-        let mut seen = BTreeSet::new();
-        for m in &mounts {
-            if !seen.insert(m.guest.as_str()) {
-                bail!(
-                    "--dir {}: {} is mounted twice; give each path one folder",
-                    m.arg,
-                    m.guest
-                );
-            }
-        }
-        Ok(mounts)
+    fn config(&self) -> Result<PackConfig> {
+        Ok(PackConfig {
+            mounts: self.dirs.iter().map(|d| Mount::parse(d)).collect::<Result<_>>()?,
+            args: self.arguments(),
+            env: self.env.clone(),
+            modes: self.modes(),
+            terminal: self.tty,
+            stub_imports: self.stub_imports.clone(),
+        })
     }
 }
 
 /// Runs `pack`.
 pub fn run(opts: Opts) -> Result<()> {
     let started = Instant::now();
-    let mounts = opts.mounts()?;
-    let env: Vec<String> = opts
-        .env
-        .iter()
-        .map(|e| env_entry(e))
-        .collect::<Result<_>>()?;
-    let args = opts.arguments()?;
-    let modes = opts.modes();
-    for module in &opts.stub_imports {
-        if module == preview1::MODULE {
-            bail!(
-                "--stub-imports {module}: WASI imports are virtualized by pack, not stubbed; choose their behaviour with --stdio, --clock, --random, --exit"
-            );
-        }
-    }
+    let config = opts.config()?;
+    config.check()?;
     check_output(&opts.output, &[&opts.app])?;
     opts.out.check(&[&opts.app])?;
-
     let app_name = opts.app.display().to_string();
     let app_bytes = read(&opts.app)?;
-    let app = Module::parse(&app_name, &app_bytes)?;
-    for module in &opts.stub_imports {
-        if !app.imports.iter().any(|i| i.module == module) {
-            eprintln!("warning: --stub-imports {module}: {app_name} imports nothing from {module}");
-        }
-    }
-    let guest = Module::parse(GUEST_NAME, GUEST)?;
-    let manifest = read_manifest::run(&guest)?;
-
+    let options = opts.out.options(Strategy::default(), false);
     let mut progress = Progress::new(started);
-    let walked = folders::read(&mounts, &mut progress)?;
-    let read_done = started.elapsed();
-
-    let passthrough = pack::passthrough(&guest, &modes);
-    let config = abi::Config {
-        args,
-        env,
-        stdio: modes.stdio,
-        terminal: opts.tty,
-        clock: modes.clock,
-        random: modes.random,
-        exit: modes.exit,
-        preopens: walked.preopens,
-    };
-    let extras = Extras {
-        stubs: Stubs {
-            target_modules: opts.stub_imports.iter().cloned().collect(),
-            guest: pack::guest_stubs(&app, &passthrough),
-        },
-        pack: Some(PackData {
-            config: config.encode(),
-            blob: walked.blob,
-        }),
-        hidden_exports: pack::hidden_exports(&app),
-        target_exports: pack::target_exports(&app, &guest)?,
-    };
-    // What each folder held, not where it was: a path of the packing
-    // machine would make the same inputs pack differently elsewhere.
-    let dirs: Vec<(String, String)> = mounts
-        .iter()
-        .zip(&walked.per_mount)
-        .map(|(m, counts)| {
-            let what = match &m.host {
-                Some(_) => counts.to_string(),
-                None => "an empty folder".to_string(),
-            };
-            let ro = if m.read_only { ", read-only" } else { "" };
-            (m.guest.clone(), format!("{what}{ro}"))
-        })
-        .collect();
-    let targets = [Target {
-        name: abi::TARGET.to_string(),
-        module: app,
-    }];
-    let (mut bytes, timings) = passes::merge_with(&guest, &manifest, &targets, extras)
-        .with_context(|| format!("while packing {app_name}"))?;
-    append_custom_section(
-        &mut bytes,
-        abi::SECTION,
-        pack::record(&passthrough, &opts.stub_imports, &dirs).as_bytes(),
-    );
-    let (bytes, finished) = opts.out.finish(bytes)?;
-    let merged = started.elapsed();
-    write_atomically(&opts.output, &bytes)?;
+    let app = Input::new(&app_name, &app_bytes);
+    let packed = wasi_virt_merge::pack_with_progress(app, &config, &options, &mut progress)?;
+    for warning in &packed.report.warnings {
+        eprintln!("warning: {warning}");
+    }
+    let finished = started.elapsed();
+    write_atomically(&opts.output, &packed.wasm)?;
     opts.out.write_beside(&opts.output)?;
 
     if opts.verbose {
-        let c = walked.counts;
+        let report = &packed.report;
+        let pack = report.pack.clone().unwrap_or_default();
+        let c = pack.counts;
+        let mounts = config.mounts.len();
         eprintln!(
             "packed {app_name} ({}) with {} folder{}: {} files, {} folders, {} symlinks, {}\n  -> {} ({}) in {} (read folders {}, merge {}, validate {}, write {})",
             size(app_bytes.len()),
-            mounts.len(),
-            if mounts.len() == 1 { "" } else { "s" },
+            mounts,
+            if mounts == 1 { "" } else { "s" },
             c.files,
             c.dirs,
             c.symlinks,
             size(c.bytes as usize),
             opts.output.display(),
-            size(bytes.len()),
+            size(packed.wasm.len()),
             time(started.elapsed()),
-            time(read_done),
-            time(timings.encode),
-            time(timings.validate),
-            time(started.elapsed() - merged),
+            time(pack.read),
+            time(report.encode),
+            time(report.validate),
+            time(started.elapsed() - finished),
         );
-        for p in &passthrough {
-            if let Some(why) = &p.kept_by {
-                eprintln!("  keeps {}::{} ({why})", preview1::MODULE, p.name);
-            }
+        for (name, why) in &pack.kept {
+            eprintln!("  keeps wasi_snapshot_preview1::{name} ({why})");
         }
-        for line in finished.describe() {
+        for line in describe(report) {
             eprintln!("  {line}");
         }
     }
     Ok(())
-}
-
-/// Appends a custom section at the end of a module.
-fn append_custom_section(module: &mut Vec<u8>, name: &str, data: &[u8]) {
-    let mut payload = Vec::with_capacity(name.len() + data.len() + 5);
-    name.encode(&mut payload);
-    payload.extend_from_slice(data);
-    module.push(0);
-    (payload.len() as u32).encode(module);
-    module.extend_from_slice(&payload);
 }
 
 #[cfg(test)]
@@ -352,29 +248,9 @@ mod tests {
     use super::*;
 
     #[test]
-    fn random_and_env_parse_or_say_what_to_write() {
+    fn random_parses_or_says_what_to_write() {
         assert_eq!(parse_random("host"), Ok(RandomMode::Host));
         assert_eq!(parse_random("seed=7"), Ok(RandomMode::Seeded(7)));
         assert!(parse_random("seed=x").unwrap_err().contains("seed=N"));
-        assert_eq!(env_entry("K=V=W").unwrap(), "K=V=W");
-        assert_eq!(env_entry("K=").unwrap(), "K=");
-        let err = env_entry("NOVALUE").unwrap_err().to_string();
-        assert_eq!(
-            err,
-            "--env NOVALUE: expected KEY=VALUE with a non-empty KEY"
-        );
-        assert!(env_entry("=v").is_err());
-    }
-
-    #[test]
-    fn a_custom_section_appended_keeps_the_module_valid() {
-        let mut bytes = wat::parse_str("(module (func (export \"f\")))").unwrap();
-        append_custom_section(&mut bytes, "wasi-virt.pack", b"wasi-virt/1 pack\n");
-        wasmparser::Validator::new().validate_all(&bytes).unwrap();
-        let m = Module::parse("m.wasm", &bytes).unwrap();
-        assert_eq!(
-            m.custom_sections("wasi-virt.pack").unwrap(),
-            b"wasi-virt/1 pack\n"
-        );
     }
 }

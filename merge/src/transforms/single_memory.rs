@@ -109,7 +109,8 @@ impl Report {
 }
 
 /// Which memory lands at address 0 and keeps its code unchanged.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, clap::ValueEnum)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+#[cfg_attr(feature = "clap", derive(clap::ValueEnum))]
 pub enum Order {
     /// Memory 0 (the first target's) first: the target's code is
     /// unchanged.

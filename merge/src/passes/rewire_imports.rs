@@ -1,21 +1,23 @@
-//! Pass 5: point every replaced import at what replaces it.
+//! Pass 6: point every replaced import at what replaces it.
 //!
 //! A target's `wasi_snapshot_preview1::f` becomes the guest's plug export for
 //! that target, and a guest's `wasi-virt:target/<t>::e` becomes target `t`'s
 //! export `e`: the import's function index maps straight to the other
 //! function's output index, so every `call` lands there directly, with no
-//! trampoline (the types were checked equal by `check_imports`).
+//! trampoline (the types were checked equal by `check_imports`); a guest's
+//! import that run control answers (an entry into a wrapped target, a
+//! control function) maps to the function `control` added.
 //!
 //! An export may itself re-export an import (a plug that forwards to host
 //! passthrough, say), so references are followed until they reach a
 //! definition; a loop among them is refused.
 
-use anyhow::{Result, anyhow, bail};
-use wasi_virt_abi::names;
+use anyhow::{Result, bail};
 
-use super::check_imports::Role;
-use super::layout::{Plan, UNRESOLVED};
+use super::layout::{FuncKind, Plan, trampoline_body};
+use crate::index::UNRESOLVED;
 use crate::module::Module;
+use crate::types::Role;
 
 /// One replaced import: input `module`'s function `func` is whatever input
 /// `to_module`'s function `to_func` becomes.
@@ -29,33 +31,37 @@ struct Alias {
     trampoline: Option<usize>,
 }
 
-/// Fills in the output index of every replaced import in `plan`.
-pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<()> {
+/// Fills in the output index of every replaced import in `plan`;
+/// `answers` are the guest's imports that run control answers, as (the
+/// guest's function index, the output index).
+pub fn run(
+    plan: &mut Plan,
+    modules: &[&Module],
+    roles: &[Vec<Role>],
+    answers: &[(u32, u32)],
+) -> Result<()> {
     let guest = plan.guest();
+    for &(func, to) in answers {
+        plan.maps[guest].funcs[func as usize] = to;
+    }
+    let answered = |mi: usize, func: u32| mi == guest && answers.iter().any(|a| a.0 == func);
     let mut pending = Vec::new();
     for (mi, m) in modules.iter().enumerate() {
-        for (func, position, import, _) in m.func_imports() {
-            let (to_module, export) = match &roles[mi][position] {
-                Role::Plug { target, function } => (guest, names::plug_export(target, function)),
-                Role::TargetExport { target, export } => (*target, export.clone()),
+        for (func, position, _, _) in m.func_imports() {
+            if answered(mi, func) {
+                continue;
+            }
+            let (to_module, to_func) = match &roles[mi][position] {
+                Role::Plug { plug, .. } => (guest, *plug),
+                Role::TargetExport { target, func, .. } => (*target, *func),
                 Role::Keep { .. }
                 | Role::Bridge { .. }
                 | Role::Generated(_)
                 | Role::Control { .. } => continue,
             };
-            let to_func = modules[to_module].exported_func(&export).ok_or_else(|| {
-                anyhow!(
-                    "internal error: {} imports {}::{}, but {} has no export `{export}` (check_imports should have refused this)",
-                    m.name,
-                    import.module,
-                    import.name,
-                    modules[to_module].name
-                )
-            })?;
-            let trampoline = plan
-                .trampolines
-                .iter()
-                .position(|t| t.module == mi && t.func == func);
+            let trampoline = plan.trampolines.iter().position(|t| {
+                matches!(t.kind, FuncKind::Trampoline { module, func: f, .. } if module == mi && f == func)
+            });
             pending.push(Alias {
                 module: mi,
                 func,
@@ -75,7 +81,12 @@ pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<
                 return true;
             }
             match a.trampoline {
-                Some(t) => plan.trampolines[t].callee = to,
+                Some(t) => {
+                    let trampoline = &mut plan.trampolines[t];
+                    if let FuncKind::Trampoline { params, .. } = trampoline.kind {
+                        trampoline.body = Some(trampoline_body(params, to));
+                    }
+                }
                 None => plan.maps[a.module].funcs[a.func as usize] = to,
             }
             false
@@ -109,8 +120,8 @@ mod tests {
         let built = Fixture::default().build();
         let parsed = built.parse();
         let (modules, roles) = (parsed.modules(), parsed.roles());
-        let mut plan = layout::run(&modules, &roles);
-        run(&mut plan, &modules, &roles).unwrap();
+        let mut plan = layout::run(&modules, &roles, Default::default());
+        run(&mut plan, &modules, &roles, &[]).unwrap();
 
         let guest = &parsed.guest;
         let plug = guest
@@ -118,10 +129,9 @@ mod tests {
             .unwrap();
         // The target keeps its indices: its import is a trampoline to the plug.
         assert_eq!(plan.maps[0].funcs[0], 0);
-        assert_eq!(
-            plan.trampolines[0].callee,
-            plan.maps[1].funcs[plug as usize]
-        );
+        let callee = plan.maps[1].funcs[plug as usize];
+        // fd_write: four parameters forwarded.
+        assert_eq!(plan.trampolines[0].body, Some(trampoline_body(4, callee)));
         let start = parsed.targets[0].module.exported_func("_start").unwrap();
         assert_eq!(plan.maps[1].funcs[2], plan.maps[0].funcs[start as usize]);
         assert!(plan.maps.iter().all(|m| !m.funcs.contains(&UNRESOLVED)));
@@ -136,8 +146,8 @@ mod tests {
         .build();
         let parsed = built.parse();
         let (modules, roles) = (parsed.modules(), parsed.roles());
-        let mut plan = layout::run(&modules, &roles);
-        run(&mut plan, &modules, &roles).unwrap();
+        let mut plan = layout::run(&modules, &roles, Default::default());
+        run(&mut plan, &modules, &roles, &[]).unwrap();
         let plug = parsed
             .guest
             .exported_func("__wasi_virt/plug/app/fd_write")
@@ -159,8 +169,8 @@ mod tests {
         .build();
         let parsed = built.parse();
         let (modules, roles) = (parsed.modules(), parsed.roles());
-        let mut plan = layout::run(&modules, &roles);
-        let err = run(&mut plan, &modules, &roles).unwrap_err().to_string();
+        let mut plan = layout::run(&modules, &roles, Default::default());
+        let err = run(&mut plan, &modules, &roles, &[]).unwrap_err().to_string();
         assert!(
             err.starts_with(
                 "vfs.wasm imports wasi_snapshot_preview1::random_get, which leads back"

@@ -4,9 +4,9 @@
 use anyhow::Result;
 use wasi_virt_abi::manifest::Manifest;
 
-use super::check_imports::{self, Role};
-use super::{Target, read_manifest};
+use super::{check_imports, read_manifest};
 use crate::module::Module;
+use crate::types::{Extras, Role, Strategy, Stubs, Target};
 
 /// The fixture guest's manifest.
 pub const MANIFEST: &str = "wasi-virt/1 target app\nwasi-virt/1 plug app fd_write\n";
@@ -164,12 +164,19 @@ impl<'a> Parsed<'a> {
             &self.manifest,
             &self.guest,
             &self.targets,
-            &check_imports::Stubs::default(),
+            &Stubs::default(),
         )
     }
 
     /// Runs the whole merge.
     pub fn merge(&self) -> Result<Vec<u8>> {
-        super::merge(&self.guest, &self.manifest, &self.targets).map(|(bytes, _)| bytes)
+        super::merge(
+            &self.guest,
+            &self.manifest,
+            &self.targets,
+            Extras::default(),
+            Strategy::Flags,
+        )
+        .map(|(bytes, _)| bytes)
     }
 }

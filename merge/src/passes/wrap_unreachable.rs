@@ -2,10 +2,11 @@
 //! to the guest (`wrap_unreachable!`), and what a target that can be reset
 //! needs (a memory size it can be given back, segments that stay).
 //!
-//! [`analyze`] reads a target's code once and says what changes; `emit`
-//! then calls [`rewrite_body`] for each body that changes and copies every
-//! other body as it does for any target. A body is patched, never rebuilt:
-//! its instructions are copied as bytes except those replaced below.
+//! [`analyze`] reads a target's code once and says what changes (for run
+//! control); `emit` then calls [`rewrite_body`] for each body that changes
+//! and copies every other body as it does for any target. A body is
+//! spliced, never rebuilt: its instructions are copied as bytes except
+//! those replaced below.
 //!
 //! Unwinding, `--unwind flags` (runs on every engine): a per-target global
 //! `flag` says "unwinding". `unreachable` becomes `call $trap` (which sets
@@ -32,21 +33,19 @@
 //! a zero value: there an unwind traps instead (documented limit).
 //!
 //! Reset: `memory.size` reads, and `memory.grow` goes through, the size the
-//! program sees (see [`reset`](super::reset)); `data.drop` and `elem.drop`
+//! program sees (see `reset`); `data.drop` and `elem.drop`
 //! are removed, so that a re-run can apply its segments again.
 
 use std::collections::HashMap;
 
 use anyhow::{Result, bail};
 use wasm_encoder::reencode::{self, Reencode};
-use wasm_encoder::{BlockType, Encode, Function, Instruction};
+use wasm_encoder::{BlockType, Encode, Instruction};
 use wasmparser::{FunctionBody, Operator, ValType};
 
-use super::check_imports::Role;
-use super::control::Strategy;
-use super::emit::{OutOfRange, Probe, Remap};
-use super::reset::VirtualMemory;
+use crate::index::{OutOfRange, Probe, Remap, splice_body};
 use crate::module::Module;
+use crate::types::{Role, Strategy, VirtualMemory};
 
 /// What the rewrite does to one target's bodies.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -367,7 +366,9 @@ pub fn zeros(
 }
 
 /// Rewrites body `index` (a defined function) of target `m` as `rewrite`
-/// says, appending it, size-prefixed, to `out`.
+/// says, appending it, size-prefixed, to `out`: spliced, so that only the
+/// instructions replaced below (and those whose indices change) are
+/// encoded anew.
 pub fn rewrite_body(
     rewrite: &Rewrite,
     remap: Remap,
@@ -375,121 +376,72 @@ pub fn rewrite_body(
     index: u32,
     body: &FunctionBody,
     out: &mut Vec<u8>,
+    scratch: &mut Vec<u8>,
 ) -> Result<(), reencode::Error<OutOfRange>> {
-    let mut probe = Probe {
-        remap,
-        changed: false,
-    };
-    let mut f = probe.remap.new_function_with_parsed_locals(body)?;
     let results = m
         .func_type(m.func_imports + index)
         .map(|t| t.results().to_vec())
         .unwrap_or_default();
-    let zeros = zeros(&mut probe.remap, &results)?;
+    let zeros = zeros(&mut Remap { map: remap.map }, &results)?;
     // After an unwind is seen: return zeros, or trap where there are none.
-    let leave = |f: &mut Function| match &zeros {
+    let leave = |code: &mut Vec<u8>| match &zeros {
         Some(zeros) => {
             for z in zeros {
-                f.instruction(z);
+                z.encode(code);
             }
-            f.instruction(&Instruction::Return);
+            Instruction::Return.encode(code);
         }
-        None => {
-            f.instruction(&Instruction::Unreachable);
-        }
+        None => Instruction::Unreachable.encode(code),
     };
-    let check = |f: &mut Function, flag: u32| {
-        f.instruction(&Instruction::GlobalGet(flag));
-        f.instruction(&Instruction::If(BlockType::Empty));
-        leave(f);
-        f.instruction(&Instruction::End);
+    let check = |code: &mut Vec<u8>, flag: u32| {
+        Instruction::GlobalGet(flag).encode(code);
+        Instruction::If(BlockType::Empty).encode(code);
+        leave(code);
+        Instruction::End.encode(code);
     };
-
-    let bytes = body.as_bytes();
-    let base = body.range().start as usize;
-    let mut reader = body.get_operators_reader()?;
-    let mut copied_to = reader.original_position() as usize;
-    let mut scratch = Vec::new();
-    while !reader.eof() {
-        let at = reader.original_position() as usize;
-        let op = reader.read()?;
-        let end = reader.original_position() as usize;
-        let raw = &bytes[at - base..end - base];
-        let flush = |f: &mut Function, to: usize| {
-            f.raw(bytes[copied_to - base..to - base].iter().copied());
-        };
-        // The instruction itself, remapped where its indices change.
-        let mut emit_op =
-            |f: &mut Function, op: Operator| -> Result<(), reencode::Error<OutOfRange>> {
-                probe.changed = false;
-                let instruction = probe.instruction(op)?;
-                if probe.changed {
-                    scratch.clear();
-                    instruction.encode(&mut scratch);
-                    f.raw(scratch.iter().copied());
-                } else {
-                    f.raw(raw.iter().copied());
-                }
-                Ok(())
-            };
-        let unwind = rewrite.unwind.as_ref();
-        let flags = unwind.filter(|u| u.strategy == Strategy::Flags);
-        match op {
-            Operator::Unreachable if unwind.is_some() => {
-                let u = unwind.expect("matched is_some");
-                flush(&mut f, at);
-                f.instruction(&Instruction::Call(u.trap));
-                match u.strategy {
-                    Strategy::Flags => leave(&mut f),
-                    Strategy::Exceptions => {
-                        f.instruction(&Instruction::Unreachable);
-                    }
-                }
+    let unwind = rewrite.unwind.as_ref();
+    let flags = unwind.filter(|u| u.strategy == Strategy::Flags);
+    // The instruction itself, remapped where its indices change, then a check.
+    let checked = |op: &Operator, probe: &mut Probe, code: &mut Vec<u8>, flag: u32| {
+        probe.instruction(op.clone())?.encode(code);
+        check(code, flag);
+        Ok(true)
+    };
+    let mut edit = |op: &Operator, probe: &mut Probe, code: &mut Vec<u8>| match *op {
+        Operator::Unreachable if unwind.is_some() => {
+            let u = unwind.expect("matched is_some");
+            Instruction::Call(u.trap).encode(code);
+            match u.strategy {
+                Strategy::Flags => leave(code),
+                Strategy::Exceptions => Instruction::Unreachable.encode(code),
             }
-            Operator::Call { function_index }
-                if flags.is_some_and(|u| flag_at(&u.may_unwind, function_index)) =>
-            {
-                flush(&mut f, at);
-                emit_op(&mut f, op)?;
-                check(&mut f, flags.expect("matched is_some").flag);
-            }
-            Operator::CallIndirect { type_index, .. } | Operator::CallRef { type_index }
-                if flags.is_some_and(|u| flag_at(&u.indirect, type_index)) =>
-            {
-                flush(&mut f, at);
-                emit_op(&mut f, op)?;
-                check(&mut f, flags.expect("matched is_some").flag);
-            }
-            Operator::MemorySize { mem } if virtual_memory(rewrite, mem).is_some() => {
-                flush(&mut f, at);
-                let v = virtual_memory(rewrite, mem).expect("matched is_some");
-                f.instruction(&Instruction::GlobalGet(v.pages));
-            }
-            Operator::MemoryGrow { mem } if virtual_memory(rewrite, mem).is_some() => {
-                flush(&mut f, at);
-                let v = virtual_memory(rewrite, mem).expect("matched is_some");
-                f.instruction(&Instruction::Call(v.grow));
-            }
-            Operator::DataDrop { .. } | Operator::ElemDrop { .. } if rewrite.drop_segments => {
-                flush(&mut f, at);
-            }
-            op => {
-                probe.changed = false;
-                let instruction = probe.instruction(op)?;
-                if !probe.changed {
-                    continue;
-                }
-                flush(&mut f, at);
-                scratch.clear();
-                instruction.encode(&mut scratch);
-                f.raw(scratch.iter().copied());
-            }
+            Ok(true)
         }
-        copied_to = end;
-    }
-    f.raw(bytes[copied_to - base..].iter().copied());
-    f.encode(out);
-    Ok(())
+        Operator::Call { function_index }
+            if flags.is_some_and(|u| flag_at(&u.may_unwind, function_index)) =>
+        {
+            checked(op, probe, code, flags.expect("matched is_some").flag)
+        }
+        Operator::CallIndirect { type_index, .. } | Operator::CallRef { type_index }
+            if flags.is_some_and(|u| flag_at(&u.indirect, type_index)) =>
+        {
+            checked(op, probe, code, flags.expect("matched is_some").flag)
+        }
+        Operator::MemorySize { mem } if virtual_memory(rewrite, mem).is_some() => {
+            let v = virtual_memory(rewrite, mem).expect("matched is_some");
+            Instruction::GlobalGet(v.pages).encode(code);
+            Ok(true)
+        }
+        Operator::MemoryGrow { mem } if virtual_memory(rewrite, mem).is_some() => {
+            let v = virtual_memory(rewrite, mem).expect("matched is_some");
+            Instruction::Call(v.grow).encode(code);
+            Ok(true)
+        }
+        // Removed: the replacement is nothing.
+        Operator::DataDrop { .. } | Operator::ElemDrop { .. } if rewrite.drop_segments => Ok(true),
+        _ => Ok(false),
+    };
+    splice_body(remap, body, out, scratch, &mut edit)
 }
 
 fn flag_at(flags: &[bool], index: u32) -> bool {
@@ -531,6 +483,7 @@ mod tests {
         let roles = [Role::Plug {
             target: "app".into(),
             function: "proc_exit",
+            plug: 0,
         }];
         analyze(&m, &roles, strategy, reset).unwrap()
     }

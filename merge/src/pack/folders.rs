@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use wasi_virt_abi::pack::{self, Node};
 
-use super::progress::Progress;
 
 /// A folder to mount: `--dir GUEST=HOST[:ro]`, or `--dir GUEST` for an
 /// empty writable one.
@@ -80,6 +79,23 @@ fn guest_path(path: &str) -> Result<String> {
     Ok(format!("/{}", parts.join("/")))
 }
 
+/// Hears how the reading of mounted folders goes (the CLI draws a bar).
+pub trait Progress {
+    /// Reading starts: `files` files of `bytes` bytes in all.
+    fn start(&mut self, files: u64, bytes: u64);
+    /// `bytes` more were read.
+    fn advance(&mut self, bytes: u64);
+    /// Reading is done.
+    fn finish(&mut self);
+}
+
+/// No progress to hear of.
+impl Progress for () {
+    fn start(&mut self, _files: u64, _bytes: u64) {}
+    fn advance(&mut self, _bytes: u64) {}
+    fn finish(&mut self) {}
+}
+
 /// What the folders hold, ready for the config image and the blob.
 pub struct Walked {
     /// One per mount, in order.
@@ -126,7 +142,7 @@ struct Pending {
 }
 
 /// Walks and reads every mount.
-pub fn read(mounts: &[Mount], progress: &mut Progress) -> Result<Walked> {
+pub fn read(mounts: &[Mount], progress: &mut dyn Progress) -> Result<Walked> {
     let mut counts = Counts::default();
     let mut files = Vec::new();
     let mut preopens = Vec::with_capacity(mounts.len());
@@ -300,7 +316,7 @@ mod tests {
         fs::write(d.join("b/c/deep"), "deep").unwrap();
         std::os::unix::fs::symlink("../a.txt", d.join("b/up")).unwrap();
         let mount = Mount::parse(&format!("/={}", d.display())).unwrap();
-        let walked = read(&[mount], &mut Progress::disabled()).unwrap();
+        let walked = read(&[mount], &mut ()).unwrap();
         assert_eq!(walked.blob, b"adeepzz");
         assert_eq!(
             walked.counts,
@@ -331,7 +347,7 @@ mod tests {
         let mount = Mount::parse(&format!("/={}", dir.path().display())).unwrap();
         let err = format!(
             "{:#}",
-            read(&[mount], &mut Progress::disabled()).err().unwrap()
+            read(&[mount], &mut ()).err().unwrap()
         );
         assert!(err.contains("leads out of the mounted folder"), "{err}");
     }
@@ -341,7 +357,7 @@ mod tests {
         let mount = Mount::parse("/=/no/such/folder").unwrap();
         let err = format!(
             "{:#}",
-            read(&[mount], &mut Progress::disabled()).err().unwrap()
+            read(&[mount], &mut ()).err().unwrap()
         );
         assert!(
             err.starts_with("--dir /=/no/such/folder: /no/such/folder: No such file"),

@@ -1,4 +1,4 @@
-//! `merge --component`: the merged module wrapped as a component (the
+//! `Options::component` (`merge --component`): the merged module wrapped as a component (the
 //! `wit-component` crate's `ComponentEncoder`), after every other step, for
 //! component hosts and `jco transpile`.
 //!
@@ -22,9 +22,9 @@
 use anyhow::{Context, Result, bail};
 use wit_component::ComponentEncoder;
 
-use crate::commands::output::OutputOpts;
+use super::single_memory::Order;
+use crate::Options;
 use crate::module::Module;
-use crate::passes::single_memory::Order;
 use crate::passes::validate::validate;
 
 /// The prefix of the custom sections `wit-bindgen` writes a world into
@@ -33,13 +33,8 @@ const WORLD_SECTION_PREFIX: &str = "component-type";
 
 /// Refuses, before any work, what cannot make a component: other output
 /// options that need a core module, a guest with no world.
-pub fn check(guest: &Module, out: &OutputOpts) -> Result<()> {
-    if out.js.is_some() {
-        bail!(
-            "--component and --js cannot go together: the --js module runs a core module; a component runs through its host's bindings (`jco transpile` for JavaScript)"
-        );
-    }
-    if out.single_memory == Some(Order::TargetFirst) {
+pub fn check(guest: &Module, options: &Options) -> Result<()> {
+    if options.single_memory == Some(Order::TargetFirst) {
         bail!(
             "--component and --single-memory (target first) cannot go together: the canonical ABI reaches the guest's memory at the guest's own addresses, which that layout moves; use --single-memory=guest-first"
         );

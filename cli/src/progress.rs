@@ -33,23 +33,16 @@ impl Progress {
         }
     }
 
-    /// Never draws.
-    #[cfg(test)]
-    pub fn disabled() -> Progress {
-        Progress {
-            enabled: false,
-            ..Progress::new(Instant::now())
-        }
-    }
+}
 
-    /// Reading starts: `files` files of `bytes` bytes in all.
-    pub fn start(&mut self, files: u64, bytes: u64) {
+impl wasi_virt_merge::Progress for Progress {
+    fn start(&mut self, files: u64, bytes: u64) {
         self.files = (0, files);
         self.bytes = (0, bytes);
     }
 
     /// One more file read, of `bytes` bytes.
-    pub fn advance(&mut self, bytes: u64) {
+    fn advance(&mut self, bytes: u64) {
         self.files.0 += 1;
         self.bytes.0 += bytes;
         if !self.enabled || self.started.elapsed() < QUIET_FOR {
@@ -81,7 +74,7 @@ impl Progress {
     }
 
     /// Reading is done: the bar goes away.
-    pub fn finish(&mut self) {
+    fn finish(&mut self) {
         if self.drawn_at.take().is_some() {
             let _ = write!(std::io::stderr(), "\r\x1b[K");
         }

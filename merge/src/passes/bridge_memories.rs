@@ -16,49 +16,8 @@
 //! `i64` and then byte ones.
 
 use wasm_encoder::{Function, Instruction};
-use wasmparser::{FuncType, ValType};
-
-use super::layout::Plan;
-
-/// One function of a target's memory bridge.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum BridgeOp {
-    /// `size: () -> i32`
-    Size,
-    /// `read: (guest_dst, target_src, len)`
-    Read,
-    /// `write: (target_dst, guest_src, len)`
-    Write,
-    /// `fill: (target_dst, value, len)`
-    Fill,
-}
-
-impl BridgeOp {
-    /// The bridge function an import name refers to.
-    pub fn from_name(name: &str) -> Option<BridgeOp> {
-        use wasi_virt_abi::names::{BRIDGE_FILL, BRIDGE_READ, BRIDGE_SIZE, BRIDGE_WRITE};
-        match name {
-            BRIDGE_SIZE => Some(BridgeOp::Size),
-            BRIDGE_READ => Some(BridgeOp::Read),
-            BRIDGE_WRITE => Some(BridgeOp::Write),
-            BRIDGE_FILL => Some(BridgeOp::Fill),
-            _ => None,
-        }
-    }
-
-    /// The core type the guest must import it with.
-    pub fn func_type(self) -> FuncType {
-        match self {
-            BridgeOp::Size => FuncType::new([], [ValType::I32]),
-            _ => FuncType::new([ValType::I32; 3], []),
-        }
-    }
-
-    /// Whether the body touches the guest's memory too.
-    pub fn uses_guest_memory(self) -> bool {
-        matches!(self, BridgeOp::Read | BridgeOp::Write)
-    }
-}
+use super::layout::{FuncKind, Plan};
+use crate::types::BridgeOp;
 
 /// The body of one bridge function, given the output's index of the
 /// target's memory and of the guest's.
@@ -197,11 +156,18 @@ fn small_copies(f: &mut Function, dst_mem: u32, src_mem: u32) {
 }
 
 /// The bodies of every bridge function of the plan, in the plan's order.
-pub fn run(plan: &Plan) -> Vec<Function> {
-    plan.bridges
-        .iter()
-        .map(|b| body(b.op, b.target_memory, b.guest_memory))
-        .collect()
+/// Writes the body of every bridge function of the plan.
+pub fn run(plan: &mut Plan) {
+    for f in &mut plan.funcs {
+        if let FuncKind::Bridge {
+            op,
+            target_memory,
+            guest_memory,
+        } = f.kind
+        {
+            f.body = Some(body(op, target_memory, guest_memory));
+        }
+    }
 }
 
 #[cfg(test)]

@@ -1,4 +1,4 @@
-//! Pass 2: decide which file is which target, before any target is read.
+//! Pass 2: decide which input is which target, before any target is parsed.
 //!
 //! A file is bound by an explicit `name=path`, else by its file stem (with
 //! `-` read as `_`, since target names are Rust identifiers). A guest that
@@ -45,8 +45,8 @@ impl TargetArg {
 pub struct Binding {
     /// The manifest's name for the target.
     pub name: String,
-    /// Its file.
-    pub path: PathBuf,
+    /// The index of its file among the arguments.
+    pub arg: usize,
 }
 
 /// Binds every declared target to exactly one file; the result is in the
@@ -76,11 +76,11 @@ pub fn run(manifest: &Manifest, args: &[TargetArg]) -> Result<Vec<Binding>> {
     {
         return Ok(vec![Binding {
             name: only.clone(),
-            path: arg.path.clone(),
+            arg: 0,
         }]);
     }
-    let mut bound: Vec<Option<&Path>> = vec![None; declared.len()];
-    for arg in args {
+    let mut bound: Vec<Option<usize>> = vec![None; declared.len()];
+    for (index, arg) in args.iter().enumerate() {
         let name = match &arg.name {
             Some(name) => name.clone(),
             None => stem_name(&arg.path),
@@ -100,11 +100,11 @@ pub fn run(manifest: &Manifest, args: &[TargetArg]) -> Result<Vec<Binding>> {
         if let Some(first) = bound[slot] {
             bail!(
                 "two files for target `{name}`: {} and {}",
-                first.display(),
+                args[first].path.display(),
                 arg.path.display()
             );
         }
-        bound[slot] = Some(&arg.path);
+        bound[slot] = Some(index);
     }
     let missing: Vec<String> = declared
         .iter()
@@ -123,11 +123,9 @@ pub fn run(manifest: &Manifest, args: &[TargetArg]) -> Result<Vec<Binding>> {
     Ok(declared
         .iter()
         .zip(bound)
-        .map(|(name, path)| Binding {
+        .map(|(name, arg)| Binding {
             name: name.clone(),
-            path: path
-                .expect("every slot was checked to be bound")
-                .to_path_buf(),
+            arg: arg.expect("every slot was checked to be bound"),
         })
         .collect())
 }
@@ -173,7 +171,7 @@ mod tests {
             b,
             [Binding {
                 name: "app".into(),
-                path: "build/ruby-3.3.wasm".into()
+                arg: 0
             }]
         );
     }
@@ -189,14 +187,14 @@ mod tests {
             b[0],
             Binding {
                 name: "app".into(),
-                path: "x.wasm".into()
+                arg: 1
             }
         );
         assert_eq!(
             b[1],
             Binding {
                 name: "lib_c".into(),
-                path: "lib-c.wasm".into()
+                arg: 0
             }
         );
     }

@@ -1,6 +1,6 @@
-//! Builds the default guest of `wasi-virt pack` (`cli/pack-guest`, from this
+//! Builds the default guest of `wasi-virt pack` (`merge/pack-guest`, from this
 //! repository's `runtime/` and `macros/`) for `wasm32-unknown-unknown` and
-//! puts it in `OUT_DIR/pack-guest.wasm`, which the CLI embeds with
+//! puts it in `OUT_DIR/pack-guest.wasm`, which the library embeds with
 //! `include_bytes!`. A user who installs the CLI can then pack with no
 //! Rust toolchain for wasm, and no binary is committed to the repository.
 //!
@@ -36,9 +36,9 @@ fn main() {
         return;
     }
 
-    let cli = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
-    let guest = cli.join("pack-guest");
-    let repo = cli.parent().expect("the CLI crate sits in the repository");
+    let crate_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
+    let guest = crate_dir.join("pack-guest");
+    let repo = crate_dir.parent().expect("the crate sits in the repository");
     for path in [
         guest.join("src"),
         guest.join("Cargo.toml"),

@@ -1,21 +1,218 @@
-//! What `wasi-virt pack` decides besides the merge itself: which folders,
-//! which host imports stay and why, which exports the output offers.
+//! `pack`: a program virtualized with the built-in guest. What it decides
+//! besides the merge itself: which folders, which host imports stay and
+//! why, which exports the output offers.
 //!
-//! The default guest (`cli/pack-guest`) is built by `build.rs` and embedded
-//! here; [`GUEST`] is its bytes.
+//! The built-in guest (`merge/pack-guest`) is built by `build.rs` and
+//! embedded here; [`GUEST`] is its bytes.
 
 pub mod folders;
-pub mod progress;
 
 use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
 
+use anyhow::{Context, Result, bail};
 use wasi_virt_abi::names::PASSTHROUGH_MODULE;
 use wasi_virt_abi::pack::{self, ClockMode, ExitMode, RandomMode, StreamMode};
 use wasi_virt_abi::preview1;
+use wasm_encoder::Encode;
 
 use crate::module::Module;
+use crate::passes::{self, read_manifest};
+use crate::types::{Extras, PackData, Stubs, Strategy, Target};
+use crate::{Input, Report};
+use folders::{Counts, Mount, Progress};
 
-/// The default guest, built from `cli/pack-guest` by `build.rs` (or taken
+/// What `pack` puts in the output besides the program: its folders,
+/// arguments, environment and the behaviour of each subsystem.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PackConfig {
+    /// Folders, mounted at fds 3, 4, … in this order.
+    pub mounts: Vec<Mount>,
+    /// argv, argv[0] first.
+    pub args: Vec<String>,
+    /// The environment, as `KEY=VALUE`.
+    pub env: Vec<String>,
+    /// stdio, clock, random, `proc_exit`.
+    pub modes: Modes,
+    /// Whether streams that are not inherited say they are a terminal.
+    pub terminal: bool,
+    /// Modules whose imports by the program become traps.
+    pub stub_imports: Vec<String>,
+}
+
+impl PackConfig {
+    /// The defaults of `wasi-virt pack`: no folders, `argv0` alone, no
+    /// environment, captured stdio, the virtual clock, seed 0, virtual exit.
+    pub fn new(argv0: &str) -> PackConfig {
+        PackConfig {
+            mounts: Vec::new(),
+            args: vec![argv0.to_string()],
+            env: Vec::new(),
+            modes: Modes {
+                stdio: [StreamMode::Capture; 3],
+                clock: ClockMode::Virtual,
+                random: RandomMode::Seeded(0),
+                exit: ExitMode::Virtual,
+            },
+            terminal: false,
+            stub_imports: Vec::new(),
+        }
+    }
+}
+
+/// What `pack` read and kept, for `-v`.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PackReport {
+    /// Files, folders, symlinks and bytes of every mount.
+    pub counts: Counts,
+    /// How long reading the folders took.
+    pub read: Duration,
+    /// Host imports that stay: (preview1 function, the option that keeps it).
+    pub kept: Vec<(String, String)>,
+}
+
+/// Checks `config`, reads its folders and merges `app` with the built-in
+/// guest; the merged module (before any transform) and what was done.
+pub(crate) fn run(
+    app: Input,
+    config: &PackConfig,
+    unwind: Strategy,
+    progress: &mut dyn Progress,
+) -> Result<(Vec<u8>, Report)> {
+    config.check()?;
+    let target = Module::parse(app.name, app.bytes)?;
+    let mut warnings = Vec::new();
+    for module in &config.stub_imports {
+        if !target.imports.iter().any(|i| i.module == module) {
+            warnings.push(format!(
+                "--stub-imports {module}: {} imports nothing from {module}",
+                app.name
+            ));
+        }
+    }
+    let guest = Module::parse(GUEST_NAME, GUEST)?;
+    let manifest = read_manifest::run(&guest)?;
+    let started = Instant::now();
+    let walked = folders::read(&config.mounts, progress)?;
+    let read = started.elapsed();
+    let passthrough = passthrough(&guest, &config.modes);
+    let image = pack::Config {
+        args: config.args.clone(),
+        env: config.env.clone(),
+        stdio: config.modes.stdio,
+        terminal: config.terminal,
+        clock: config.modes.clock,
+        random: config.modes.random,
+        exit: config.modes.exit,
+        preopens: walked.preopens,
+    };
+    let extras = Extras {
+        stubs: Stubs {
+            target_modules: config.stub_imports.iter().cloned().collect(),
+            guest: guest_stubs(&target, &passthrough),
+        },
+        pack: Some(PackData {
+            config: image.encode(),
+            blob: walked.blob,
+        }),
+        hidden_exports: hidden_exports(&target),
+        target_exports: target_exports(&target, &guest)?,
+    };
+    let dirs = mount_summaries(&config.mounts, &walked.per_mount);
+    let targets = [Target {
+        name: pack::TARGET.to_string(),
+        module: target,
+    }];
+    let (mut bytes, timings) = passes::merge(&guest, &manifest, &targets, extras, unwind)
+        .with_context(|| format!("while packing {}", app.name))?;
+    append_custom_section(
+        &mut bytes,
+        pack::SECTION,
+        record(&passthrough, &config.stub_imports, &dirs).as_bytes(),
+    );
+    let report = Report {
+        targets: vec![(app.name.to_string(), pack::TARGET.to_string())],
+        encode: timings.encode,
+        validate: timings.validate,
+        pack: Some(PackReport {
+            counts: walked.counts,
+            read,
+            kept: passthrough
+                .iter()
+                .filter_map(|p| Some((p.name.clone(), p.kept_by.clone()?)))
+                .collect(),
+        }),
+        warnings,
+        ..Report::default()
+    };
+    Ok((bytes, report))
+}
+
+impl PackConfig {
+    /// Refuses a configuration that cannot be packed, before any work.
+    pub fn check(&self) -> Result<()> {
+        check(self)
+    }
+}
+
+fn check(config: &PackConfig) -> Result<()> {
+    let mut seen = BTreeSet::new();
+    for m in &config.mounts {
+        if !seen.insert(m.guest.as_str()) {
+            bail!(
+                "--dir {}: {} is mounted twice; give each path one folder",
+                m.arg,
+                m.guest
+            );
+        }
+    }
+    for entry in &config.env {
+        match entry.split_once('=') {
+            Some((key, _)) if !key.is_empty() && !entry.contains('\0') => {}
+            _ => bail!("--env {entry}: expected KEY=VALUE with a non-empty KEY"),
+        }
+    }
+    if let Some(bad) = config.args.iter().find(|a| a.contains('\0')) {
+        bail!("the argument {bad:?} contains a NUL byte");
+    }
+    for module in &config.stub_imports {
+        if module == preview1::MODULE {
+            bail!(
+                "--stub-imports {module}: WASI imports are virtualized by pack, not stubbed; choose their behaviour with --stdio, --clock, --random, --exit"
+            );
+        }
+    }
+    Ok(())
+}
+
+/// What each folder held, not where it was: a path of the packing machine
+/// would make the same inputs pack differently elsewhere.
+fn mount_summaries(mounts: &[Mount], per_mount: &[Counts]) -> Vec<(String, String)> {
+    mounts
+        .iter()
+        .zip(per_mount)
+        .map(|(m, counts)| {
+            let what = match &m.host {
+                Some(_) => counts.to_string(),
+                None => "an empty folder".to_string(),
+            };
+            let ro = if m.read_only { ", read-only" } else { "" };
+            (m.guest.clone(), format!("{what}{ro}"))
+        })
+        .collect()
+}
+
+/// Appends a custom section at the end of a module.
+fn append_custom_section(module: &mut Vec<u8>, name: &str, data: &[u8]) {
+    let mut payload = Vec::with_capacity(name.len() + data.len() + 5);
+    name.encode(&mut payload);
+    payload.extend_from_slice(data);
+    module.push(0);
+    (payload.len() as u32).encode(module);
+    module.extend_from_slice(&payload);
+}
+
+/// The built-in guest, built from `merge/pack-guest` by `build.rs` (or taken
 /// from `WASI_VIRT_PACK_GUEST` at build time).
 pub static GUEST: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/pack-guest.wasm"));
 
@@ -110,7 +307,7 @@ pub fn entry_points(target: &Module) -> [(&'static str, bool); 2] {
 /// points (the guest's wrap them); its memory as
 /// [`pack::TARGET_MEMORY_EXPORT`] (`memory` is the guest's, which the host
 /// API's pointers point into). `(output name, export name)`.
-pub fn target_exports(target: &Module, guest: &Module) -> anyhow::Result<Vec<(String, String)>> {
+pub fn target_exports(target: &Module, guest: &Module) -> Result<Vec<(String, String)>> {
     let mut out = Vec::new();
     for export in &target.exports {
         let name = match export.name {
@@ -244,6 +441,34 @@ pub fn parse_record(bytes: &[u8]) -> Vec<Recorded> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn env_entries_and_mounts_are_checked_before_any_work() {
+        let mut config = PackConfig::new("app");
+        config.env = vec!["K=V=W".into(), "K=".into()];
+        config.check().unwrap();
+        config.env = vec!["NOVALUE".into()];
+        let err = config.check().unwrap_err().to_string();
+        assert_eq!(err, "--env NOVALUE: expected KEY=VALUE with a non-empty KEY");
+        config.env = vec!["=v".into()];
+        assert!(config.check().is_err());
+        config.env.clear();
+        config.mounts = vec![Mount::parse("/a").unwrap(), Mount::parse("/a/").unwrap()];
+        let err = config.check().unwrap_err().to_string();
+        assert_eq!(err, "--dir /a/: /a is mounted twice; give each path one folder");
+    }
+
+    #[test]
+    fn a_custom_section_appended_keeps_the_module_valid() {
+        let mut bytes = wat::parse_str("(module (func (export \"f\")))").unwrap();
+        append_custom_section(&mut bytes, "wasi-virt.pack", b"wasi-virt/1 pack\n");
+        wasmparser::Validator::new().validate_all(&bytes).unwrap();
+        let m = Module::parse("m.wasm", &bytes).unwrap();
+        assert_eq!(
+            m.custom_sections("wasi-virt.pack").unwrap(),
+            b"wasi-virt/1 pack\n"
+        );
+    }
 
     fn guest() -> Vec<u8> {
         wat::parse_str(

@@ -1,5 +1,5 @@
 //! Pass 6b: the bodies of functions the merge generates in place of imports
-//! that no input answers ([`Role::Generated`](super::check_imports::Role)).
+//! that no input answers (`Role::Generated`).
 //!
 //! - [`Generated::Trap`]: an import that will never be called becomes a
 //!   function that traps (`unreachable`), whatever its type. `pack` uses it
@@ -14,65 +14,8 @@
 //!   `memory.init`, at the moment the program reads them.
 
 use wasm_encoder::{Function, Instruction};
-use wasmparser::{FuncType, ValType};
-
-use super::layout::Plan;
-
-/// What a generated function does.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Generated {
-    /// Traps.
-    Trap,
-    /// `config_len: () -> i32`: the config image's length.
-    ConfigLen,
-    /// `config_read: (guest_dst)`: the config image into the guest's memory.
-    ConfigRead,
-    /// `blob_read_to_target: (target_dst, offset, len)`.
-    BlobToTarget,
-    /// `blob_read_to_guest: (guest_dst, offset, len)`.
-    BlobToGuest,
-}
-
-impl Generated {
-    /// The `wasi-virt:pack` function an import name refers to.
-    pub fn from_pack_name(name: &str) -> Option<Generated> {
-        use wasi_virt_abi::pack::{BLOB_TO_GUEST, BLOB_TO_TARGET, CONFIG_LEN, CONFIG_READ};
-        match name {
-            CONFIG_LEN => Some(Generated::ConfigLen),
-            CONFIG_READ => Some(Generated::ConfigRead),
-            BLOB_TO_TARGET => Some(Generated::BlobToTarget),
-            BLOB_TO_GUEST => Some(Generated::BlobToGuest),
-            _ => None,
-        }
-    }
-
-    /// The type the import must have (`None`: any, for a trap).
-    pub fn func_type(self) -> Option<FuncType> {
-        match self {
-            Generated::Trap => None,
-            Generated::ConfigLen => Some(FuncType::new([], [ValType::I32])),
-            Generated::ConfigRead => Some(FuncType::new([ValType::I32], [])),
-            Generated::BlobToTarget | Generated::BlobToGuest => {
-                Some(FuncType::new([ValType::I32; 3], []))
-            }
-        }
-    }
-
-    /// Whether it reads `pack`'s data segments.
-    pub fn is_pack(self) -> bool {
-        self != Generated::Trap
-    }
-}
-
-/// The data segments `pack` appends, after every input's: the config image,
-/// then the blob, both passive.
-#[derive(Clone, Debug, Default, PartialEq, Eq)]
-pub struct PackData {
-    /// The config image.
-    pub config: Vec<u8>,
-    /// Every mounted file's bytes.
-    pub blob: Vec<u8>,
-}
+use super::layout::{FuncKind, Plan};
+use crate::types::Generated;
 
 /// The body of one generated function. `config` and `blob` are the output
 /// indices of `pack`'s data segments (unused by a trap).
@@ -123,113 +66,31 @@ pub fn body(
     f
 }
 
-/// The bodies of every generated function of the plan, in the plan's order.
-pub fn run(plan: &Plan) -> Vec<Function> {
+/// Writes the body of every function generated in place of an import.
+pub fn run(plan: &mut Plan) {
     let first = plan.pack_data_index();
     let config_len = plan.pack.as_ref().map_or(0, |p| p.config.len() as u32);
-    plan.generated
-        .iter()
-        .map(|g| {
-            body(
-                g.kind,
-                g.target_memory,
-                g.guest_memory,
+    for f in &mut plan.funcs {
+        if let FuncKind::Generated {
+            kind,
+            target_memory,
+            guest_memory,
+        } = f.kind
+        {
+            f.body = Some(body(
+                kind,
+                target_memory,
+                guest_memory,
                 (first, config_len),
                 first + 1,
-            )
-        })
-        .collect()
+            ));
+        }
+    }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::passes::fixtures::Fixture;
-    use crate::passes::{Extras, check_imports::Stubs, merge_with};
-
-    fn instantiate(bytes: &[u8]) -> (wasmi::Store<()>, wasmi::Instance) {
-        let engine = wasmi::Engine::default();
-        let module = wasmi::Module::new(&engine, bytes).unwrap();
-        let mut store = wasmi::Store::new(&engine, ());
-        let instance = wasmi::Linker::<()>::new(&engine)
-            .instantiate_and_start(&mut store, &module)
-            .unwrap();
-        (store, instance)
-    }
-
-    /// A target import and a guest passthrough import, both stubbed: the
-    /// output imports nothing; the target still keeps its indices (its stub
-    /// is a trampoline) and runs; calling the stub traps.
-    #[test]
-    fn stubbed_imports_leave_no_import_and_trap_when_called() {
-        let built = Fixture {
-            guest_imports: r#"(import "wasi-virt:passthrough" "random_get" (func $r (param i32 i32) (result i32)))"#
-                .into(),
-            guest_items: r#"(func (export "host_random") (result i32) (call $r (i32.const 0) (i32.const 0)))"#
-                .into(),
-            target_imports: r#"(import "js" "alert" (func $alert))"#.into(),
-            target_items: r#"(func (export "alert") (call $alert))"#.into(),
-        ..Fixture::default()
-        }
-        .build();
-        let parsed = built.parse();
-        let mut stubs = Stubs::default();
-        stubs.target_modules.insert("js".into());
-        stubs
-            .guest
-            .insert(("wasi-virt:passthrough".into(), "random_get".into()));
-        let extras = Extras {
-            stubs,
-            target_exports: vec![("app_alert".into(), "alert".into())],
-            hidden_exports: vec!["written".into()],
-            ..Extras::default()
-        };
-        let (bytes, _) =
-            merge_with(&parsed.guest, &parsed.manifest, &parsed.targets, extras).unwrap();
-        let out = crate::module::Module::parse("out.wasm", &bytes).unwrap();
-        assert!(out.imports.is_empty());
-        let names: Vec<&str> = out.exports.iter().map(|e| e.name).collect();
-        assert_eq!(names, ["memory", "run", "host_random", "app_alert"]);
-        let (mut store, instance) = instantiate(&bytes);
-        let call = |store: &mut wasmi::Store<()>, name: &str| {
-            instance
-                .get_typed_func::<(), ()>(&*store, name)
-                .unwrap()
-                .call(store, ())
-        };
-        call(&mut store, "run").unwrap();
-        assert!(call(&mut store, "app_alert").is_err());
-        let random = instance
-            .get_typed_func::<(), i32>(&store, "host_random")
-            .unwrap();
-        assert!(random.call(&mut store, ()).is_err());
-    }
-
-    #[test]
-    fn pack_imports_need_pack_data() {
-        let built = Fixture {
-            guest_imports: r#"(import "wasi-virt:pack" "config_len" (func $len (result i32)))"#
-                .into(),
-            guest_items: r#"(func (export "len") (result i32) (call $len))"#.into(),
-            ..Fixture::default()
-        }
-        .build();
-        let parsed = built.parse();
-        let err = parsed.merge().unwrap_err().to_string();
-        assert!(err.contains("only `wasi-virt pack` provides"), "{err}");
-        let extras = Extras {
-            pack: Some(PackData {
-                config: b"config".to_vec(),
-                blob: b"blob".to_vec(),
-            }),
-            ..Extras::default()
-        };
-        let (bytes, _) =
-            merge_with(&parsed.guest, &parsed.manifest, &parsed.targets, extras).unwrap();
-        let (mut store, instance) = instantiate(&bytes);
-        let len = instance.get_typed_func::<(), i32>(&store, "len").unwrap();
-        assert_eq!(len.call(&mut store, ()).unwrap(), 6);
-    }
 
     /// Generated bodies over two memories and two passive segments, run in
     /// wasmi: the bytes land in the right memories, from the right segments.

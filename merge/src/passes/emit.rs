@@ -1,46 +1,117 @@
-//! Pass 7: write the output in one streaming pass over every input.
+//! Pass 8: write the output in one streaming pass over every input. It
+//! decides nothing: every index, every generated function's body, every
+//! rewrite was settled by the passes before; this one serializes.
 //!
 //! Sections are concatenated in the plan's order (targets, then the guest,
 //! then what the merge generates). An input whose [`IndexMap`] is the
 //! identity (the first target, on the fast path) has its function bodies
 //! and data segments copied byte for byte. Every other input goes through
-//! [`Remap`], a `wasm_encoder` re-encoder whose index hooks look the map
-//! up; its bodies are patched rather than rebuilt: only instructions whose
+//! `Remap`, a `wasm_encoder` re-encoder whose index hooks look the map
+//! up; its bodies are spliced rather than rebuilt: only instructions whose
 //! indices change are encoded anew, the rest is copied. The code section,
 //! nearly all of a large target, is done on every core in contiguous
 //! chunks of about equal cost, then joined in order.
 
-use std::fmt;
-
 use anyhow::{Result, anyhow};
-use wasm_encoder::reencode::{self, Reencode, RoundtripReencoder};
+use wasm_encoder::reencode::{Reencode, RoundtripReencoder};
 use wasm_encoder::{
     CustomSection, DataCountSection, DataSection, ElementSection, Encode, ExportSection, Function,
-    FunctionSection, GlobalSection, ImportSection, Instruction, MemorySection, RawSection,
-    SectionId, StartSection, TableSection, TagSection, TypeSection,
+    FunctionSection, GlobalSection, ImportSection, MemorySection, RawSection, SectionId,
+    StartSection, TableSection, TagSection, TypeSection,
 };
 use wasmparser::FunctionBody;
 
-use super::layout::{IndexMap, Plan, UNRESOLVED};
+use super::control::Control;
+use super::layout::{NewFunc, Plan};
+use super::wrap_unreachable;
+use crate::index::{IndexMap, Remap, at, in_function, patch_body};
 use crate::module::Module;
 use crate::provenance;
 
 /// Below this many bytes of code, threads cost more than they save.
 const PARALLEL_THRESHOLD: usize = 1 << 20;
 
-/// Encodes the output of `plan` from `modules` (targets, then the guest),
-/// with `bridges` the bodies of the plan's bridge functions.
-pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<Vec<u8>> {
-    let guest = plan.guest();
-    let remap = |mi: usize| Remap {
-        map: &plan.maps[mi],
-    };
+/// Encodes the output of `plan` and `control` from `modules` (targets,
+/// then the guest).
+pub fn run(plan: &Plan, modules: &[&Module], control: &Control) -> Result<Vec<u8>> {
     let mut out = wasm_encoder::Module::new();
+    out.section(&types(plan, modules)?);
+    let (imports, entries) = imports(plan, modules)?;
+    if !imports.is_empty() {
+        out.section(&imports);
+    }
+    out.section(&functions(plan, modules));
+    let mut sections = Definitions::default();
+    for (mi, m) in modules.iter().enumerate() {
+        sections.add(plan, control, mi, m)?;
+    }
+    for g in &plan.globals {
+        sections.globals.global(global_type(g.i64), &global_init(g.i64, g.init));
+    }
+    for ty in &plan.tags {
+        sections.tags.tag(wasm_encoder::TagType {
+            kind: wasm_encoder::TagKind::Exception,
+            func_type_idx: *ty,
+        });
+    }
+    let Definitions {
+        tables,
+        memories,
+        tags,
+        globals,
+        elements,
+        mut data,
+    } = sections;
+    if !tables.is_empty() {
+        out.section(&tables);
+    }
+    if !memories.is_empty() {
+        out.section(&memories);
+    }
+    if !tags.is_empty() {
+        out.section(&tags);
+    }
+    if !globals.is_empty() {
+        out.section(&globals);
+    }
+    out.section(&exports(plan, modules)?);
+    if let Some(start) = start(plan, modules)? {
+        out.section(&StartSection {
+            function_index: start,
+        });
+    }
+    if !elements.is_empty() {
+        out.section(&elements);
+    }
+    if let Some(pack) = &plan.pack {
+        // Passive: read by `memory.init` when the program reads a file.
+        data.passive(pack.config.iter().copied());
+        data.passive(pack.blob.iter().copied());
+    }
+    if modules.iter().any(|m| m.has_data_count)
+        || plan.pack.is_some()
+        || control.passive.contains(&true)
+    {
+        out.section(&DataCountSection { count: data.len() });
+    }
+    let code = encode_code(plan, modules, control)?;
+    out.section(&RawSection {
+        id: SectionId::Code as u8,
+        data: &code,
+    });
+    if !data.is_empty() {
+        out.section(&data);
+    }
+    customs(&mut out, plan, modules[plan.guest()], &entries, control);
+    Ok(out.finish())
+}
 
+/// Every input's types, then the plan's extra ones.
+fn types(plan: &Plan, modules: &[&Module]) -> Result<TypeSection> {
     let mut types = TypeSection::new();
     for (mi, m) in modules.iter().enumerate() {
         if let Some(section) = &m.type_section {
-            remap(mi)
+            remap(plan, mi)
                 .parse_type_section(&mut types, section.clone())
                 .map_err(|e| at(m, e))?;
         }
@@ -59,14 +130,17 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
             .collect::<Result<_, _>>()?;
         types.ty().function(params, results);
     }
-    out.section(&types);
+    Ok(types)
+}
 
+/// The kept imports, and what `inspect` is told about each.
+fn imports(plan: &Plan, modules: &[&Module]) -> Result<(ImportSection, Vec<provenance::Entry>)> {
     let mut imports = ImportSection::new();
     let mut entries = Vec::new();
     for kept in &plan.kept {
         let m = modules[kept.module];
         let import = &m.imports[kept.import];
-        let ty = remap(kept.module)
+        let ty = remap(plan, kept.module)
             .entity_type(import.ty)
             .map_err(|e| at(m, e))?;
         imports.import(&kept.output_module, import.name, ty);
@@ -76,10 +150,11 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
             name: import.name.to_string(),
         });
     }
-    if !imports.is_empty() {
-        out.section(&imports);
-    }
+    Ok((imports, entries))
+}
 
+/// The type of every defined function: trampolines, inputs, new ones.
+fn functions(plan: &Plan, modules: &[&Module]) -> FunctionSection {
     let mut functions = FunctionSection::new();
     for trampoline in &plan.trampolines {
         functions.function(trampoline.ty);
@@ -89,70 +164,41 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
             functions.function(map.type_offset + ty);
         }
     }
-    for bridge in &plan.bridges {
-        functions.function(bridge.ty);
+    for f in &plan.funcs {
+        functions.function(f.ty);
     }
-    for generated in &plan.generated {
-        functions.function(generated.ty);
-    }
-    if let Some((_, ty)) = plan.start.wrapper {
-        functions.function(ty);
-    }
-    for (ty, _) in &plan.control.funcs {
-        functions.function(*ty);
-    }
-    out.section(&functions);
+    functions
+}
 
-    let mut tables = TableSection::new();
-    let mut memories = MemorySection::new();
-    let mut tags = TagSection::new();
-    let mut globals = GlobalSection::new();
-    let mut elements = ElementSection::new();
-    let mut data = DataSection::new();
-    for (mi, m) in modules.iter().enumerate() {
-        let mut r = remap(mi);
+/// The sections every input adds to, in input order.
+#[derive(Default)]
+struct Definitions {
+    tables: TableSection,
+    memories: MemorySection,
+    tags: TagSection,
+    globals: GlobalSection,
+    elements: ElementSection,
+    data: DataSection,
+}
+
+impl Definitions {
+    /// Input `mi`'s tables, memories, tags, globals, elements and data.
+    fn add(&mut self, plan: &Plan, control: &Control, mi: usize, m: &Module) -> Result<()> {
+        let mut r = remap(plan, mi);
         let e = |e| at(m, e);
         if let Some(s) = &m.table_section {
-            r.parse_table_section(&mut tables, s.clone()).map_err(e)?;
+            r.parse_table_section(&mut self.tables, s.clone()).map_err(e)?;
         }
         for memory in &m.memories {
-            memories.memory(r.memory_type(*memory).map_err(e)?);
+            self.memories.memory(r.memory_type(*memory).map_err(e)?);
         }
         if let Some(s) = &m.tag_section {
-            r.parse_tag_section(&mut tags, s.clone()).map_err(e)?;
+            r.parse_tag_section(&mut self.tags, s.clone()).map_err(e)?;
         }
         if let Some(s) = &m.global_section {
-            r.parse_global_section(&mut globals, s.clone()).map_err(e)?;
+            r.parse_global_section(&mut self.globals, s.clone()).map_err(e)?;
         }
-        if mi + 1 == modules.len() {
-            // After every input's: what the run control pass adds.
-            for g in &plan.control.globals {
-                let (val_type, init) = if g.i64 {
-                    (
-                        wasm_encoder::ValType::I64,
-                        wasm_encoder::ConstExpr::i64_const(g.init),
-                    )
-                } else {
-                    (
-                        wasm_encoder::ValType::I32,
-                        wasm_encoder::ConstExpr::i32_const(g.init as i32),
-                    )
-                };
-                let ty = wasm_encoder::GlobalType {
-                    val_type,
-                    mutable: true,
-                    shared: false,
-                };
-                globals.global(ty, &init);
-            }
-            for ty in &plan.control.tags {
-                tags.tag(wasm_encoder::TagType {
-                    kind: wasm_encoder::TagKind::Exception,
-                    func_type_idx: *ty,
-                });
-            }
-        }
-        let passive = plan.control.passive(mi);
+        let passive = control.passive(mi);
         match &m.element_section {
             // A target that can be reset keeps its segments to apply them
             // again: its active ones become passive (see `reset`).
@@ -163,12 +209,12 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
                         wasmparser::ElementKind::Active { .. } => wasmparser::ElementKind::Passive,
                         kind => kind,
                     };
-                    r.parse_element(&mut elements, wasmparser::Element { kind, ..element })
+                    r.parse_element(&mut self.elements, wasmparser::Element { kind, ..element })
                         .map_err(e)?;
                 }
             }
             Some(s) => r
-                .parse_element_section(&mut elements, s.clone())
+                .parse_element_section(&mut self.elements, s.clone())
                 .map_err(e)?,
             None => {}
         }
@@ -180,7 +226,7 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
                         kind: wasmparser::DataKind::Passive,
                         ..segment
                     };
-                    r.parse_data(&mut data, segment).map_err(e)?;
+                    r.parse_data(&mut self.data, segment).map_err(e)?;
                 }
             }
             // Data is most of a large target's bytes besides code: with
@@ -188,29 +234,41 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
             Some(s) if plan.identity[mi] => {
                 for segment in s.clone() {
                     let range = segment.map_err(|err| e(err.into()))?.range;
-                    data.raw(&m.bytes[range.start as usize..range.end as usize]);
+                    self.data.raw(&m.bytes[range.start as usize..range.end as usize]);
                 }
             }
-            Some(s) => r.parse_data_section(&mut data, s.clone()).map_err(e)?,
+            Some(s) => r.parse_data_section(&mut self.data, s.clone()).map_err(e)?,
             None => {}
         }
+        Ok(())
     }
-    if !tables.is_empty() {
-        out.section(&tables);
-    }
-    if !memories.is_empty() {
-        out.section(&memories);
-    }
-    if !tags.is_empty() {
-        out.section(&tags);
-    }
-    if !globals.is_empty() {
-        out.section(&globals);
-    }
+}
 
-    // The guest decides the output's API; its internal exports are only
-    // for the merge.
+fn global_type(i64: bool) -> wasm_encoder::GlobalType {
+    wasm_encoder::GlobalType {
+        val_type: if i64 {
+            wasm_encoder::ValType::I64
+        } else {
+            wasm_encoder::ValType::I32
+        },
+        mutable: true,
+        shared: false,
+    }
+}
+
+fn global_init(i64: bool, init: i64) -> wasm_encoder::ConstExpr {
+    if i64 {
+        wasm_encoder::ConstExpr::i64_const(init)
+    } else {
+        wasm_encoder::ConstExpr::i32_const(init as i32)
+    }
+}
+
+/// The guest decides the output's API; its internal exports are only for
+/// the merge. Then the first target's re-exports (`pack`).
+fn exports(plan: &Plan, modules: &[&Module]) -> Result<ExportSection> {
     let mut exports = ExportSection::new();
+    let guest = plan.guest();
     let g = modules[guest];
     for export in &g.exports {
         if export
@@ -220,7 +278,7 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
         {
             continue;
         }
-        remap(guest)
+        remap(plan, guest)
             .parse_export(&mut exports, *export)
             .map_err(|e| at(g, e))?;
     }
@@ -232,87 +290,42 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
             .find(|e| e.name == target_name)
             .ok_or_else(|| anyhow!("{}: no export `{target_name}` to re-export", t.name))?;
         let renamed = wasmparser::Export { name, ..*export };
-        remap(0)
+        remap(plan, 0)
             .parse_export(&mut exports, renamed)
             .map_err(|e| at(t, e))?;
     }
-    out.section(&exports);
+    Ok(exports)
+}
 
-    let start_call = |&(mi, func): &(usize, u32)| -> Result<u32> {
-        let mut r = remap(mi);
-        r.function_index(func).map_err(|e| at(modules[mi], e))
-    };
+/// The output's start function: the wrapper, or the one input's.
+fn start(plan: &Plan, modules: &[&Module]) -> Result<Option<u32>> {
     match (&plan.start.calls[..], plan.start.wrapper) {
-        (_, Some((wrapper, _))) => {
-            out.section(&StartSection {
-                function_index: wrapper,
-            });
-        }
-        ([], None) => {}
-        ([only], None) => {
-            out.section(&StartSection {
-                function_index: start_call(only)?,
-            });
+        (_, Some(wrapper)) => Ok(Some(wrapper)),
+        ([], None) => Ok(None),
+        ([(mi, func)], None) => {
+            let index = remap(plan, *mi)
+                .function_index(*func)
+                .map_err(|e| at(modules[*mi], e))?;
+            Ok(Some(index))
         }
         _ => unreachable!("layout gives several start functions a wrapper"),
     }
+}
 
-    if !elements.is_empty() {
-        out.section(&elements);
-    }
-    if let Some(pack) = &plan.pack {
-        // Passive: read by `memory.init` when the program reads a file.
-        data.passive(pack.config.iter().copied());
-        data.passive(pack.blob.iter().copied());
-    }
-    if modules.iter().any(|m| m.has_data_count)
-        || plan.pack.is_some()
-        || plan.control.passive.contains(&true)
-    {
-        out.section(&DataCountSection { count: data.len() });
-    }
-
-    let trampolines: Vec<Function> = plan
-        .trampolines
-        .iter()
-        .map(|t| {
-            let mut f = Function::new([]);
-            for param in 0..t.params {
-                f.instruction(&Instruction::LocalGet(param));
-            }
-            f.instruction(&Instruction::Call(t.callee));
-            f.instruction(&Instruction::End);
-            f
-        })
-        .collect();
-    let mut generated = bridges;
-    if plan.start.wrapper.is_some() {
-        let mut f = Function::new([]);
-        for &first in &plan.start.first {
-            f.instruction(&Instruction::Call(first));
-        }
-        for call in &plan.start.calls {
-            f.instruction(&Instruction::Call(start_call(call)?));
-        }
-        f.instruction(&Instruction::End);
-        generated.push(f);
-    }
-    let code = encode_code(plan, modules, &trampolines, &generated)?;
-    out.section(&RawSection {
-        id: SectionId::Code as u8,
-        data: &code,
-    });
-
-    if !data.is_empty() {
-        out.section(&data);
-    }
-
-    // The guest's custom sections stay (wasm-bindgen reads its own later);
-    // the targets' are dropped. So are `name` sections and DWARF
-    // (`.debug_*`), whose function indices and code offsets no longer hold,
-    // and the manifest, which was for the merge only. Of the guest's names,
-    // its globals' stay, renumbered: wasm-bindgen finds the guest's
-    // `__stack_pointer` by its name (the target has one too).
+/// The guest's custom sections stay (wasm-bindgen reads its own later);
+/// the targets' are dropped. So are `name` sections and DWARF
+/// (`.debug_*`), whose function indices and code offsets no longer hold,
+/// and the manifest, which was for the merge only. Of the guest's names,
+/// its globals' stay, renumbered: wasm-bindgen finds the guest's
+/// `__stack_pointer` by its name (the target has one too). Last, what
+/// `inspect` reads.
+fn customs(
+    out: &mut wasm_encoder::Module,
+    plan: &Plan,
+    g: &Module,
+    entries: &[provenance::Entry],
+    control: &Control,
+) {
     for custom in &g.customs {
         let name = custom.name();
         if name == "name" {
@@ -334,12 +347,17 @@ pub fn run(plan: &Plan, modules: &[&Module], bridges: Vec<Function>) -> Result<V
     }
     // Always written, even empty: it is how `inspect` knows the module was
     // merged, and so that "imports: none" is the merge's promise kept.
-    let text = provenance::encode(&entries) + &provenance::encode_targets(&plan.control.targets);
+    let text = provenance::encode(entries) + &provenance::encode_targets(&control.targets);
     out.section(&CustomSection {
         name: provenance::SECTION.into(),
         data: text.as_bytes().into(),
     });
-    Ok(out.finish())
+}
+
+fn remap(plan: &Plan, mi: usize) -> Remap<'_> {
+    Remap {
+        map: &plan.maps[mi],
+    }
 }
 
 /// A `name` section with the global names of `custom` (a module's `name`
@@ -380,12 +398,7 @@ fn global_names(
 /// The code section's contents: the trampolines, every input's bodies
 /// (copied where the input's map is the identity, re-encoded in parallel
 /// chunks otherwise), then the generated functions.
-fn encode_code(
-    plan: &Plan,
-    modules: &[&Module],
-    before: &[Function],
-    after: &[Function],
-) -> Result<Vec<u8>> {
+fn encode_code(plan: &Plan, modules: &[&Module], control: &Control) -> Result<Vec<u8>> {
     let work: Vec<Work> = modules
         .iter()
         .enumerate()
@@ -395,7 +408,7 @@ fn encode_code(
                 module: mi,
                 index: i as u32,
                 body,
-                raw: identity && !plan.control.changes(mi, i as u32),
+                raw: identity && !control.changes(mi, i as u32),
             })
         })
         .collect();
@@ -409,12 +422,12 @@ fn encode_code(
     };
     let chunks = split_by_cost(&work, total, threads);
     let encoded: Vec<Result<Vec<u8>>> = if chunks.len() == 1 {
-        vec![encode_bodies(plan, modules, chunks[0])]
+        vec![encode_bodies(plan, modules, control, chunks[0])]
     } else {
         std::thread::scope(|s| {
             let handles: Vec<_> = chunks
                 .iter()
-                .map(|chunk| s.spawn(move || encode_bodies(plan, modules, chunk)))
+                .map(|chunk| s.spawn(move || encode_bodies(plan, modules, control, chunk)))
                 .collect();
             handles
                 .into_iter()
@@ -426,21 +439,18 @@ fn encode_code(
                 .collect()
         })
     };
-    let count = (before.len() + work.len() + after.len() + plan.control.funcs.len()) as u32;
+    let count = (plan.trampolines.len() + work.len() + plan.funcs.len()) as u32;
     let size: usize = work.iter().map(|w| body_len(w.body) + 5).sum();
     let mut code = Vec::with_capacity(size + size / 8 + 16);
     count.encode(&mut code);
-    for f in before {
-        f.encode(&mut code);
+    for f in &plan.trampolines {
+        new_body(f)?.encode(&mut code);
     }
     for chunk in encoded {
         code.extend_from_slice(&chunk?);
     }
-    for f in after {
-        f.encode(&mut code);
-    }
-    for (_, body) in &plan.control.funcs {
-        code.extend_from_slice(body);
+    for f in &plan.funcs {
+        new_body(f)?.encode(&mut code);
     }
     Ok(code)
 }
@@ -488,7 +498,12 @@ fn split_by_cost<'w, 'm, 'a>(
 }
 
 /// Encodes `items`, each a size-prefixed body as the code section holds it.
-fn encode_bodies(plan: &Plan, modules: &[&Module], items: &[Work]) -> Result<Vec<u8>> {
+fn encode_bodies(
+    plan: &Plan,
+    modules: &[&Module],
+    control: &Control,
+    items: &[Work],
+) -> Result<Vec<u8>> {
     let size: usize = items.iter().map(|w| body_len(w.body)).sum();
     let mut out = Vec::with_capacity(size + size / 8 + 16);
     let mut scratch = Vec::new();
@@ -503,15 +518,31 @@ fn encode_bodies(plan: &Plan, modules: &[&Module], items: &[Work]) -> Result<Vec
         let remap = Remap {
             map: &plan.maps[w.module],
         };
-        match plan.control.rewrite(w.module) {
-            Some(rewrite) if plan.control.changes(w.module, w.index) => {
-                super::wrap_unreachable::rewrite_body(rewrite, remap, m, w.index, w.body, &mut out)
-            }
+        match control.rewrite(w.module) {
+            Some(rewrite) if control.changes(w.module, w.index) => wrap_unreachable::rewrite_body(
+                rewrite,
+                remap,
+                m,
+                w.index,
+                w.body,
+                &mut out,
+                &mut scratch,
+            ),
             _ => patch_body(remap, w.body, &mut out, &mut scratch),
         }
         .map_err(|e| in_function(m, m.func_imports + w.index, e))?;
     }
     Ok(out)
+}
+
+/// The body a pass wrote for a new function.
+fn new_body(f: &NewFunc) -> Result<&Function> {
+    f.body.as_ref().ok_or_else(|| {
+        anyhow!(
+            "internal error: no pass wrote the body of a {:?} (this is a wasi-virt bug; please report it with the input files)",
+            f.kind
+        )
+    })
 }
 
 /// The size of a body in bytes.
@@ -520,206 +551,7 @@ fn body_len(body: &FunctionBody) -> usize {
     (range.end - range.start) as usize
 }
 
-/// Re-encodes one body, copying every instruction whose indices do not
-/// change as its original bytes and encoding anew only those that do (in a
-/// target that lost its WASI imports, mostly `call`s). Parsing is needed to
-/// find them, but encoding every instruction would cost several times more.
-fn patch_body(
-    remap: Remap,
-    body: &FunctionBody,
-    out: &mut Vec<u8>,
-    scratch: &mut Vec<u8>,
-) -> Result<(), reencode::Error<OutOfRange>> {
-    let bytes = body.as_bytes();
-    let base = body.range().start;
-    let mut locals = body.get_locals_reader()?;
-    for _ in 0..locals.get_count() {
-        let (_, ty) = locals.read()?;
-        if let wasmparser::ValType::Ref(r) = ty
-            && r.type_index().is_some()
-        {
-            // A local of a concrete reference type names a type index:
-            // rare enough to take the simple road.
-            return encode_body(
-                &mut Probe {
-                    remap,
-                    changed: false,
-                },
-                body,
-                out,
-            );
-        }
-    }
-    let mut reader = wasmparser::OperatorsReader::new(locals.get_binary_reader());
-    let mut probe = Probe {
-        remap,
-        changed: false,
-    };
-    scratch.clear();
-    let mut copied_to = base;
-    while !reader.eof() {
-        let at = reader.original_position();
-        let op = reader.read()?;
-        probe.changed = false;
-        let instruction = probe.instruction(op)?;
-        if probe.changed {
-            scratch.extend_from_slice(&bytes[(copied_to - base) as usize..(at - base) as usize]);
-            instruction.encode(scratch);
-            copied_to = reader.original_position();
-        }
-    }
-    scratch.extend_from_slice(&bytes[(copied_to - base) as usize..]);
-    (scratch.len() as u32).encode(out);
-    out.extend_from_slice(scratch);
-    Ok(())
-}
 
-/// Re-encodes one body instruction by instruction.
-fn encode_body(
-    remap: &mut impl Reencode<Error = OutOfRange>,
-    body: &FunctionBody,
-    out: &mut Vec<u8>,
-) -> Result<(), reencode::Error<OutOfRange>> {
-    let mut f = remap.new_function_with_parsed_locals(body)?;
-    let mut reader = body.get_operators_reader()?;
-    while !reader.eof() {
-        f.instruction(&remap.parse_instruction(&mut reader)?);
-    }
-    f.encode(out);
-    Ok(())
-}
-
-/// A [`Remap`] that notes whether any index it mapped changed.
-pub(crate) struct Probe<'p> {
-    /// The map.
-    pub(crate) remap: Remap<'p>,
-    /// Whether an index changed since this was last set to `false`.
-    pub(crate) changed: bool,
-}
-
-macro_rules! probe {
-    ($($hook:ident),*) => {
-        impl Reencode for Probe<'_> {
-            type Error = OutOfRange;
-            $(
-                fn $hook(&mut self, index: u32) -> Result<u32, reencode::Error<OutOfRange>> {
-                    let mapped = self.remap.$hook(index)?;
-                    self.changed |= mapped != index;
-                    Ok(mapped)
-                }
-            )*
-        }
-    };
-}
-
-probe!(
-    function_index,
-    global_index,
-    table_index,
-    memory_index,
-    tag_index,
-    type_index,
-    data_index,
-    element_index
-);
-
-/// A re-encoder for one input: every index goes through its [`IndexMap`].
-pub struct Remap<'p> {
-    /// The input's map.
-    pub map: &'p IndexMap,
-}
-
-/// An index the input uses that its own index space does not have: the
-/// input is invalid (found here before validation would).
-#[derive(Debug)]
-pub struct OutOfRange {
-    space: &'static str,
-    index: u32,
-}
-
-impl fmt::Display for OutOfRange {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{} index {} is out of range", self.space, self.index)
-    }
-}
-
-impl std::error::Error for OutOfRange {}
-
-fn look_up(
-    space: &'static str,
-    map: &[u32],
-    index: u32,
-) -> Result<u32, reencode::Error<OutOfRange>> {
-    match map.get(index as usize) {
-        Some(&i) if i != UNRESOLVED => Ok(i),
-        _ => Err(reencode::Error::UserError(OutOfRange { space, index })),
-    }
-}
-
-fn shift(
-    space: &'static str,
-    offset: u32,
-    count: u32,
-    index: u32,
-) -> Result<u32, reencode::Error<OutOfRange>> {
-    if index < count {
-        Ok(offset + index)
-    } else {
-        Err(reencode::Error::UserError(OutOfRange { space, index }))
-    }
-}
-
-impl Reencode for Remap<'_> {
-    type Error = OutOfRange;
-
-    fn function_index(&mut self, func: u32) -> Result<u32, reencode::Error<OutOfRange>> {
-        look_up("function", &self.map.funcs, func)
-    }
-    fn global_index(&mut self, global: u32) -> Result<u32, reencode::Error<OutOfRange>> {
-        look_up("global", &self.map.globals, global)
-    }
-    fn table_index(&mut self, table: u32) -> Result<u32, reencode::Error<OutOfRange>> {
-        look_up("table", &self.map.tables, table)
-    }
-    fn memory_index(&mut self, memory: u32) -> Result<u32, reencode::Error<OutOfRange>> {
-        look_up("memory", &self.map.memories, memory)
-    }
-    fn tag_index(&mut self, tag: u32) -> Result<u32, reencode::Error<OutOfRange>> {
-        look_up("tag", &self.map.tags, tag)
-    }
-    fn type_index(&mut self, ty: u32) -> Result<u32, reencode::Error<OutOfRange>> {
-        shift("type", self.map.type_offset, self.map.type_count, ty)
-    }
-    fn data_index(&mut self, data: u32) -> Result<u32, reencode::Error<OutOfRange>> {
-        shift("data", self.map.data_offset, self.map.data_count, data)
-    }
-    fn element_index(&mut self, element: u32) -> Result<u32, reencode::Error<OutOfRange>> {
-        shift(
-            "element",
-            self.map.element_offset,
-            self.map.element_count,
-            element,
-        )
-    }
-}
-
-/// A re-encoding error, as an error about the input `m`.
-fn at(m: &Module, e: reencode::Error<OutOfRange>) -> anyhow::Error {
-    cause(e).context(format!("{}: cannot re-encode the module", m.name))
-}
-
-/// A re-encoding error in function `index` of the input `m`.
-fn in_function(m: &Module, index: u32, e: reencode::Error<OutOfRange>) -> anyhow::Error {
-    cause(e).context(format!("{}: cannot re-encode function {index}", m.name))
-}
-
-fn cause(e: reencode::Error<OutOfRange>) -> anyhow::Error {
-    match e {
-        reencode::Error::ParseError(p) => anyhow::Error::new(p),
-        reencode::Error::UserError(u) => anyhow::Error::new(u),
-        other => anyhow!("{other}"),
-    }
-}
 
 #[cfg(test)]
 mod tests {
@@ -727,14 +559,16 @@ mod tests {
     use crate::passes::fixtures::Fixture;
     use crate::passes::{bridge_memories, layout, rewire_imports};
 
+    /// The fixture laid out, rewired and its bridges written: no run
+    /// control, nothing generated.
     fn emit(fx: &Fixture) -> Vec<u8> {
         let built = fx.build();
         let parsed = built.parse();
         let (modules, roles) = (parsed.modules(), parsed.roles());
-        let mut plan = layout::run(&modules, &roles);
-        rewire_imports::run(&mut plan, &modules, &roles).unwrap();
-        let bridges = bridge_memories::run(&plan);
-        run(&plan, &modules, bridges).unwrap()
+        let mut plan = layout::run(&modules, &roles, Default::default());
+        rewire_imports::run(&mut plan, &modules, &roles, &[]).unwrap();
+        bridge_memories::run(&mut plan);
+        run(&plan, &modules, &Control::default()).unwrap()
     }
 
     #[test]
@@ -767,11 +601,11 @@ mod tests {
         let entries = provenance::parse(&out.custom_sections(provenance::SECTION).unwrap());
         assert_eq!(
             entries[0].origin,
-            crate::passes::check_imports::Origin::Target("app".into())
+            crate::types::Origin::Target("app".into())
         );
         assert_eq!(
             entries[1].origin,
-            crate::passes::check_imports::Origin::Passthrough
+            crate::types::Origin::Passthrough
         );
     }
 

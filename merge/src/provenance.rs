@@ -9,8 +9,7 @@
 //! (`unwind`: `flags`, `exceptions` or `-`; `reset`: `reset` or `-`), which
 //! readers of the import lines skip.
 
-use crate::passes::check_imports::Origin;
-use crate::passes::control::{Strategy, TargetSummary};
+use crate::types::{Origin, Strategy, TargetSummary};
 
 /// The section's name.
 pub const SECTION: &str = "wasi-virt.merged";
