@@ -177,10 +177,11 @@ pub fn cause(e: reencode::Error<OutOfRange>) -> anyhow::Error {
     }
 }
 
-/// What [`splice_body`] asks of its caller for each instruction: write a
-/// replacement into the buffer and say `true`, or say `false` to keep the
-/// instruction (remapped where its indices change).
-pub type Edit<'e> = dyn FnMut(&Operator, &mut Probe, &mut Vec<u8>) -> Result<bool, reencode::Error<OutOfRange>>
+/// What [`splice_body`] asks of its caller for each instruction (given
+/// with its original bytes): write a replacement into the buffer and say
+/// `true`, or say `false` to keep the instruction (remapped where its
+/// indices change).
+pub type Edit<'e> = dyn FnMut(&Operator, &[u8], &mut Probe, &mut Vec<u8>) -> Result<bool, reencode::Error<OutOfRange>>
     + 'e;
 
 /// Re-encodes one body through `remap`, appending it size-prefixed to
@@ -228,7 +229,8 @@ pub fn splice_body(
         let at = reader.original_position();
         let op = reader.read()?;
         replacement.clear();
-        if !edit(&op, &mut probe, &mut replacement)? {
+        let raw = &bytes[(at - base) as usize..(reader.original_position() - base) as usize];
+        if !edit(&op, raw, &mut probe, &mut replacement)? {
             probe.changed = false;
             let instruction = probe.instruction(op)?;
             if !probe.changed {
@@ -253,5 +255,5 @@ pub fn patch_body(
     out: &mut Vec<u8>,
     scratch: &mut Vec<u8>,
 ) -> Result<(), reencode::Error<OutOfRange>> {
-    splice_body(remap, body, out, scratch, &mut |_, _, _| Ok(false))
+    splice_body(remap, body, out, scratch, &mut |_, _, _, _| Ok(false))
 }

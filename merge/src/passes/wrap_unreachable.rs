@@ -401,13 +401,20 @@ pub fn rewrite_body(
     };
     let unwind = rewrite.unwind.as_ref();
     let flags = unwind.filter(|u| u.strategy == Strategy::Flags);
-    // The instruction itself, remapped where its indices change, then a check.
-    let checked = |op: &Operator, probe: &mut Probe, code: &mut Vec<u8>, flag: u32| {
-        probe.instruction(op.clone())?.encode(code);
+    // The instruction itself (its own bytes unless its indices change),
+    // then a check.
+    let checked = |op: &Operator, raw: &[u8], probe: &mut Probe, code: &mut Vec<u8>, flag| {
+        probe.changed = false;
+        let instruction = probe.instruction(op.clone())?;
+        if probe.changed {
+            instruction.encode(code);
+        } else {
+            code.extend_from_slice(raw);
+        }
         check(code, flag);
         Ok(true)
     };
-    let mut edit = |op: &Operator, probe: &mut Probe, code: &mut Vec<u8>| match *op {
+    let mut edit = |op: &Operator, raw: &[u8], probe: &mut Probe, code: &mut Vec<u8>| match *op {
         Operator::Unreachable if unwind.is_some() => {
             let u = unwind.expect("matched is_some");
             Instruction::Call(u.trap).encode(code);
@@ -420,12 +427,12 @@ pub fn rewrite_body(
         Operator::Call { function_index }
             if flags.is_some_and(|u| flag_at(&u.may_unwind, function_index)) =>
         {
-            checked(op, probe, code, flags.expect("matched is_some").flag)
+            checked(op, raw, probe, code, flags.expect("matched is_some").flag)
         }
         Operator::CallIndirect { type_index, .. } | Operator::CallRef { type_index }
             if flags.is_some_and(|u| flag_at(&u.indirect, type_index)) =>
         {
-            checked(op, probe, code, flags.expect("matched is_some").flag)
+            checked(op, raw, probe, code, flags.expect("matched is_some").flag)
         }
         Operator::MemorySize { mem } if virtual_memory(rewrite, mem).is_some() => {
             let v = virtual_memory(rewrite, mem).expect("matched is_some");
