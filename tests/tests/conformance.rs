@@ -13,8 +13,8 @@
 //! - `unstable`: `examples/conformance/unstable`, a `wasi_unstable`
 //!   (snapshot 0) program.
 //!
-//! The README's conformance table is generated from the case list below
-//! (`BLESS=1` rewrites it).
+//! The conformance table of `docs/conformance.md` is generated from the case
+//! list below (`BLESS=1` rewrites it).
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -33,8 +33,8 @@ enum Program {
     Unstable,
 }
 
-/// Why a difference is deliberate: a short tag for the README table, and
-/// the reason.
+/// Why a difference is deliberate: a short tag for the table in
+/// `docs/conformance.md`, and the reason.
 #[derive(Debug)]
 struct Why {
     tag: &'static str,
@@ -104,7 +104,7 @@ impl Case {
 use Program::*;
 
 /// `cases! { list; name = case; … }`: one `#[test]` per case, and
-/// `fn list()` returning them all (for the README table).
+/// `fn list()` returning them all (for the table in `docs/conformance.md`).
 macro_rules! cases {
     ($list:ident; $($name:ident = $case:expr;)*) => {
         fn $list() -> Vec<(&'static str, Case)> {
@@ -563,7 +563,7 @@ const PARTIAL: &[(&str, &str)] = &[
     ("proc_raise", "no signals: ENOTSUP, as wasmtime answers"),
 ];
 
-/// The README's conformance table, from the case list.
+/// The conformance table of `docs/conformance.md`, from the case list.
 fn conformance_table() -> String {
     let cases = all_cases();
     let mut out = String::from(
@@ -615,19 +615,19 @@ fn conformance_table() -> String {
 const START: &str = "<!-- conformance-table:start -->\n";
 const END: &str = "<!-- conformance-table:end -->";
 
-/// The README's conformance table is generated from the cases above;
-/// `BLESS=1` rewrites it.
+/// The conformance table of `docs/conformance.md` is generated from the
+/// cases above; `BLESS=1` rewrites it.
 #[test]
 fn readme_conformance_table_is_generated_from_the_cases() {
-    let path = repo_root().join("README.md");
+    let path = repo_root().join("docs/conformance.md");
     let readme = std::fs::read_to_string(&path).unwrap();
     let start = readme
         .find(START)
-        .expect("README lacks the conformance table start marker")
+        .expect("docs/conformance.md lacks the conformance table start marker")
         + START.len();
     let end = readme
         .find(END)
-        .expect("README lacks the conformance table end marker");
+        .expect("docs/conformance.md lacks the conformance table end marker");
     let table = conformance_table();
     if std::env::var_os("BLESS").is_some() {
         std::fs::write(

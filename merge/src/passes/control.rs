@@ -1,6 +1,6 @@
 //! Pass 5: run control, what keeps a guest in control of its targets:
 //! what it adds to the output is decided and allocated here; the bodies of
-//! its functions are written by [`control_bodies`](super::control_bodies).
+//! its functions are written by the `control_bodies` pass.
 //!
 //! For every target, the guest may import `wasi-virt:control/<target>`
 //! (`unwind`, `exit_code`, `reset`: see [`wasi_virt_abi::names`]); this pass
