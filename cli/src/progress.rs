@@ -32,7 +32,6 @@ impl Progress {
             bytes: (0, 0),
         }
     }
-
 }
 
 impl wasi_virt_merge::Progress for Progress {

@@ -140,95 +140,117 @@ impl<'a> Module<'a> {
 }
 
 fn parse_sections<'a>(name: &str, bytes: &'a [u8]) -> Result<Module<'a>> {
-    let mut m = Module {
-        name: name.to_string(),
-        bytes,
-        types: Vec::new(),
-        type_section: None,
-        imports: Vec::new(),
-        func_types: Vec::new(),
-        func_imports: 0,
-        tables: Space::default(),
-        table_section: None,
-        memory_imports: 0,
-        memories: Vec::new(),
-        globals: Space::default(),
-        global_section: None,
-        tags: Space::default(),
-        tag_section: None,
-        exports: Vec::new(),
-        start: None,
-        element_section: None,
-        element_count: 0,
-        data_section: None,
-        data_count: 0,
-        has_data_count: false,
-        bodies: Vec::new(),
-        customs: Vec::new(),
-    };
+    let mut m = Module::empty(name, bytes);
     for payload in Parser::new(0).parse_all(bytes) {
-        match payload? {
+        m.read(payload?)?;
+    }
+    let defined = m.func_types.len() as u32 - m.func_imports;
+    if m.bodies.len() as u32 != defined {
+        bail!(
+            "the function section declares {defined} functions but the code section has {} bodies",
+            m.bodies.len()
+        );
+    }
+    check_indices(&m)?;
+    Ok(m)
+}
+
+impl<'a> Module<'a> {
+    /// A module with nothing read yet.
+    fn empty(name: &str, bytes: &'a [u8]) -> Module<'a> {
+        Module {
+            name: name.to_string(),
+            bytes,
+            types: Vec::new(),
+            type_section: None,
+            imports: Vec::new(),
+            func_types: Vec::new(),
+            func_imports: 0,
+            tables: Space::default(),
+            table_section: None,
+            memory_imports: 0,
+            memories: Vec::new(),
+            globals: Space::default(),
+            global_section: None,
+            tags: Space::default(),
+            tag_section: None,
+            exports: Vec::new(),
+            start: None,
+            element_section: None,
+            element_count: 0,
+            data_section: None,
+            data_count: 0,
+            has_data_count: false,
+            bodies: Vec::new(),
+            customs: Vec::new(),
+        }
+    }
+
+    /// Takes in one payload of the parser.
+    fn read(&mut self, payload: Payload<'a>) -> Result<()> {
+        match payload {
             Payload::Version {
                 encoding: Encoding::Component,
                 ..
             } => {
                 bail!(
-                    "{name} is a component, not a core module (wasi-virt merges preview1 core modules)"
+                    "{} is a component, not a core module (wasi-virt merges preview1 core modules)",
+                    self.name
                 )
             }
             Payload::Version { .. } => {}
             Payload::TypeSection(reader) => {
                 for group in reader.clone() {
                     for sub in group?.into_types() {
-                        m.types.push(match sub.composite_type.inner {
+                        self.types.push(match sub.composite_type.inner {
                             CompositeInnerType::Func(f) => Some(f),
                             _ => None,
                         });
                     }
                 }
-                m.type_section = Some(reader);
+                self.type_section = Some(reader);
             }
             Payload::ImportSection(reader) => {
                 for import in reader.into_imports() {
                     let import = import?;
                     match import.ty {
                         TypeRef::Func(t) | TypeRef::FuncExact(t) => {
-                            m.func_types.push(t);
-                            m.func_imports += 1;
+                            self.func_types.push(t);
+                            self.func_imports += 1;
                         }
-                        TypeRef::Table(_) => m.tables.imported += 1,
-                        TypeRef::Memory(_) => m.memory_imports += 1,
-                        TypeRef::Global(_) => m.globals.imported += 1,
-                        TypeRef::Tag(_) => m.tags.imported += 1,
+                        TypeRef::Table(_) => self.tables.imported += 1,
+                        TypeRef::Memory(_) => self.memory_imports += 1,
+                        TypeRef::Global(_) => self.globals.imported += 1,
+                        TypeRef::Tag(_) => self.tags.imported += 1,
                     }
-                    m.imports.push(import);
+                    self.imports.push(import);
                 }
             }
             Payload::FunctionSection(reader) => {
                 for ty in reader {
-                    m.func_types.push(ty?);
+                    self.func_types.push(ty?);
                 }
             }
             Payload::TableSection(reader) => {
-                m.tables.defined = reader.count();
-                m.table_section = Some(reader);
+                self.tables.defined = reader.count();
+                self.table_section = Some(reader);
             }
             Payload::MemorySection(reader) => {
                 for memory in reader {
-                    m.memories.push(memory?);
+                    self.memories.push(memory?);
                 }
             }
             Payload::TagSection(reader) => {
-                m.tags.defined = reader.count();
-                m.tag_section = Some(reader);
+                self.tags.defined = reader.count();
+                self.tag_section = Some(reader);
             }
             Payload::GlobalSection(reader) => {
-                m.globals.defined = reader.count();
-                m.global_section = Some(reader);
+                self.globals.defined = reader.count();
+                self.global_section = Some(reader);
             }
             Payload::ExportSection(reader) => {
                 // The target's exports are not part of the output, so the
-                // output's validation would not see a clash among them.
+                // output's validation would not see a clash among theself.
                 let mut names = std::collections::HashSet::new();
                 for export in reader.into_iter_with_offsets() {
                     let (offset, export) = export?;
@@ -238,22 +260,22 @@ fn parse_sections<'a>(name: &str, bytes: &'a [u8]) -> Result<Module<'a>> {
                             export.name
                         );
                     }
-                    m.exports.push(export);
+                    self.exports.push(export);
                 }
             }
-            Payload::StartSection { func, .. } => m.start = Some(func),
+            Payload::StartSection { func, .. } => self.start = Some(func),
             Payload::ElementSection(reader) => {
-                m.element_count = reader.count();
-                m.element_section = Some(reader);
+                self.element_count = reader.count();
+                self.element_section = Some(reader);
             }
-            Payload::DataCountSection { .. } => m.has_data_count = true,
+            Payload::DataCountSection { .. } => self.has_data_count = true,
             Payload::DataSection(reader) => {
-                m.data_count = reader.count();
-                m.data_section = Some(reader);
+                self.data_count = reader.count();
+                self.data_section = Some(reader);
             }
-            Payload::CodeSectionStart { count, .. } => m.bodies.reserve(count as usize),
-            Payload::CodeSectionEntry(body) => m.bodies.push(body),
-            Payload::CustomSection(reader) => m.customs.push(reader),
+            Payload::CodeSectionStart { count, .. } => self.bodies.reserve(count as usize),
+            Payload::CodeSectionEntry(body) => self.bodies.push(body),
+            Payload::CustomSection(reader) => self.customs.push(reader),
             Payload::End(_) => {}
             Payload::UnknownSection { id, range, .. } => {
                 bail!("unknown section with id {id} at offset {:#x}", range.start)
@@ -269,16 +291,8 @@ fn parse_sections<'a>(name: &str, bytes: &'a [u8]) -> Result<Module<'a>> {
                 bail!("unsupported section with id {id} at offset {range:#x}")
             }
         }
+        Ok(())
     }
-    let defined = m.func_types.len() as u32 - m.func_imports;
-    if m.bodies.len() as u32 != defined {
-        bail!(
-            "the function section declares {defined} functions but the code section has {} bodies",
-            m.bodies.len()
-        );
-    }
-    check_indices(&m)?;
-    Ok(m)
 }
 
 /// Every export and the start function must name something the module has:

@@ -21,7 +21,6 @@ pub struct Target<'a> {
     pub module: Module<'a>,
 }
 
-
 /// What becomes of one import in the output.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Role {
@@ -94,7 +93,6 @@ pub enum Origin {
     Passthrough,
 }
 
-
 /// One function of a target's memory bridge.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BridgeOp {
@@ -134,7 +132,6 @@ impl BridgeOp {
         matches!(self, BridgeOp::Read | BridgeOp::Write)
     }
 }
-
 
 /// How a wrapped target unwinds (`wasi-virt merge --unwind`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -205,7 +202,6 @@ pub struct TargetSummary {
     pub reset: bool,
 }
 
-
 /// What a generated function does.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Generated {
@@ -261,7 +257,6 @@ pub struct PackData {
     /// Every mounted file's bytes.
     pub blob: Vec<u8>,
 }
-
 
 /// The size a program sees of one of its memories.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

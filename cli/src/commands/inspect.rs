@@ -22,7 +22,11 @@ pub struct Opts {
 pub fn run(opts: Opts) -> Result<()> {
     let name = opts.file.display().to_string();
     let bytes = read(&opts.file)?;
-    let format = if opts.json { Format::Json } else { Format::Text };
+    let format = if opts.json {
+        Format::Json
+    } else {
+        Format::Text
+    };
     let text = wasi_virt_merge::inspect(Input::new(&name, &bytes), format)?;
     let mut out = std::io::stdout().lock();
     out.write_all(text.as_bytes())?;

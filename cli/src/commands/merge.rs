@@ -82,7 +82,10 @@ pub fn run(opts: Opts) -> Result<()> {
         let report = &merged.report;
         let mut line = format!("merged {} ({})", guest_name, size(guest_bytes.len()));
         for (file, name) in &report.targets {
-            let bytes = names.iter().position(|n| n == file).map_or(0, |i| target_bytes[i].len());
+            let bytes = names
+                .iter()
+                .position(|n| n == file)
+                .map_or(0, |i| target_bytes[i].len());
             line.push_str(&format!(" + {file} as `{name}` ({})", size(bytes)));
         }
         eprintln!(

@@ -95,7 +95,11 @@ pub fn describe(report: &Report) -> Vec<String> {
         lines.push(r.describe());
     }
     if let Some((level, before, after)) = report.optimized {
-        lines.push(format!("optimized ({level}): {} -> {}", size(before), size(after)));
+        lines.push(format!(
+            "optimized ({level}): {} -> {}",
+            size(before),
+            size(after)
+        ));
     }
     lines
 }
@@ -115,7 +119,6 @@ pub fn size(bytes: usize) -> String {
         b => format!("{b} B"),
     }
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -181,7 +181,11 @@ impl Opts {
 
     fn config(&self) -> Result<PackConfig> {
         Ok(PackConfig {
-            mounts: self.dirs.iter().map(|d| Mount::parse(d)).collect::<Result<_>>()?,
+            mounts: self
+                .dirs
+                .iter()
+                .map(|d| Mount::parse(d))
+                .collect::<Result<_>>()?,
             args: self.arguments(),
             env: self.env.clone(),
             modes: self.modes(),

@@ -16,7 +16,6 @@ use std::path::{Path, PathBuf};
 use anyhow::{Context, Result, bail};
 use wasi_virt_abi::pack::{self, Node};
 
-
 /// A folder to mount: `--dir GUEST=HOST[:ro]`, or `--dir GUEST` for an
 /// empty writable one.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -345,20 +344,14 @@ mod tests {
         fs::create_dir(dir.path().join("sub")).unwrap();
         std::os::unix::fs::symlink("../../etc/passwd", dir.path().join("sub/evil")).unwrap();
         let mount = Mount::parse(&format!("/={}", dir.path().display())).unwrap();
-        let err = format!(
-            "{:#}",
-            read(&[mount], &mut ()).err().unwrap()
-        );
+        let err = format!("{:#}", read(&[mount], &mut ()).err().unwrap());
         assert!(err.contains("leads out of the mounted folder"), "{err}");
     }
 
     #[test]
     fn a_missing_folder_is_named() {
         let mount = Mount::parse("/=/no/such/folder").unwrap();
-        let err = format!(
-            "{:#}",
-            read(&[mount], &mut ()).err().unwrap()
-        );
+        let err = format!("{:#}", read(&[mount], &mut ()).err().unwrap());
         assert!(
             err.starts_with("--dir /=/no/such/folder: /no/such/folder: No such file"),
             "{err}"

@@ -18,7 +18,7 @@ use wasm_encoder::Encode;
 
 use crate::module::Module;
 use crate::passes::{self, read_manifest};
-use crate::types::{Extras, PackData, Stubs, Strategy, Target};
+use crate::types::{Extras, PackData, Strategy, Stubs, Target};
 use crate::{Input, Report};
 use folders::{Counts, Mount, Progress};
 
@@ -449,13 +449,19 @@ mod tests {
         config.check().unwrap();
         config.env = vec!["NOVALUE".into()];
         let err = config.check().unwrap_err().to_string();
-        assert_eq!(err, "--env NOVALUE: expected KEY=VALUE with a non-empty KEY");
+        assert_eq!(
+            err,
+            "--env NOVALUE: expected KEY=VALUE with a non-empty KEY"
+        );
         config.env = vec!["=v".into()];
         assert!(config.check().is_err());
         config.env.clear();
         config.mounts = vec![Mount::parse("/a").unwrap(), Mount::parse("/a/").unwrap()];
         let err = config.check().unwrap_err().to_string();
-        assert_eq!(err, "--dir /a/: /a is mounted twice; give each path one folder");
+        assert_eq!(
+            err,
+            "--dir /a/: /a is mounted twice; give each path one folder"
+        );
     }
 
     #[test]

@@ -15,9 +15,9 @@
 //! and others up to 64 bytes (a path, an fdstat, a filestat) loops of
 //! `i64` and then byte ones.
 
-use wasm_encoder::{Function, Instruction};
 use super::layout::{FuncKind, Plan};
 use crate::types::BridgeOp;
+use wasm_encoder::{Function, Instruction};
 
 /// The body of one bridge function, given the output's index of the
 /// target's memory and of the guest's.

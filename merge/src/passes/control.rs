@@ -316,12 +316,8 @@ fn add_reset_state(plan: &mut Plan, control: &mut Control, t: usize, m: &Module)
 fn rewrite(control: &Control, t: usize, m: &Module, roles: &[Role]) -> Result<Option<Rewrite>> {
     let unwind_state = control.unwinds[t];
     let reset = control.resets[t].as_ref();
-    let analysis = wrap_unreachable::analyze(
-        m,
-        roles,
-        unwind_state.map(|u| u.strategy),
-        reset.is_some(),
-    )?;
+    let analysis =
+        wrap_unreachable::analyze(m, roles, unwind_state.map(|u| u.strategy), reset.is_some())?;
     if !analysis.changes.contains(&true) {
         return Ok(None);
     }
@@ -356,12 +352,16 @@ fn answer_imports(
             (ControlOp::Reset, Some(r)) => r.reset,
             _ => add_job(plan, control, op.func_type(), Job::Control { target, op }),
         };
-        control.answers.extend(imports.into_iter().map(|fi| (fi, func)));
+        control
+            .answers
+            .extend(imports.into_iter().map(|fi| (fi, func)));
     }
     for ((target, _), (imports, export, ty)) in requests.entries {
         let func = plan.maps[plan.guest()].type_offset + ty;
         let index = plan.add_func(func, FuncKind::Control);
-        control.jobs.push((index, Job::Entry { target, export, ty }));
+        control
+            .jobs
+            .push((index, Job::Entry { target, export, ty }));
         // An exception entry of several results needs their block type.
         let results = g.types[ty as usize].as_ref().map(|f| f.results().to_vec());
         if let (Strategy::Exceptions, Some(results)) = (strategy, results)
@@ -369,6 +369,124 @@ fn answer_imports(
         {
             plan.func_type(FuncType::new([], results));
         }
-        control.answers.extend(imports.into_iter().map(|fi| (fi, index)));
+        control
+            .answers
+            .extend(imports.into_iter().map(|fi| (fi, index)));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::passes::fixtures::{Fixture, MANIFEST};
+    use crate::passes::layout;
+    use crate::types::Extras;
+
+    /// The fixture, its target wrapped, the guest importing every control
+    /// function: laid out and run through this pass.
+    pub(crate) fn planned(strategy: Strategy) -> (layout::Plan, Control, u32) {
+        let built = Fixture {
+            manifest: format!("{MANIFEST}wasi-virt/1 wrap_unreachable app\n"),
+            guest_imports:
+                r#"(import "wasi-virt:control/app" "unwind" (func (param i32) (result i32)))
+                (import "wasi-virt:control/app" "exit_code" (func (result i64)))
+                (import "wasi-virt:control/app" "reset" (func))"#
+                    .into(),
+            ..Fixture::default()
+        }
+        .build();
+        let parsed = built.parse();
+        let (modules, roles) = (parsed.modules(), parsed.roles());
+        let mut plan = layout::run(&modules, &roles, Extras::default());
+        let first = plan.first_new_func + plan.funcs.len() as u32;
+        let targets = &parsed.targets;
+        let control = run(
+            &mut plan,
+            &modules,
+            &roles,
+            targets,
+            &parsed.manifest,
+            strategy,
+        )
+        .unwrap();
+        (plan, control, first)
+    }
+
+    #[test]
+    fn a_wrapped_target_that_can_be_reset_gets_its_state_in_order() {
+        let (plan, control, first) = planned(Strategy::Flags);
+        // Reset needs a start wrapper: it comes first, then trap, grow (one
+        // memory), init, reset, the control functions, the entry.
+        assert_eq!(plan.start.wrapper, Some(first));
+        let indices: Vec<u32> = control.jobs.iter().map(|(i, _)| *i).collect();
+        assert_eq!(indices, (first + 1..first + 8).collect::<Vec<_>>());
+        let jobs: Vec<&Job> = control.jobs.iter().map(|(_, j)| j).collect();
+        assert_eq!(
+            jobs[..4],
+            [
+                &Job::Trap(0),
+                &Job::Grow {
+                    target: 0,
+                    memory: 0
+                },
+                &Job::Init(0),
+                &Job::Reset(0)
+            ]
+        );
+        assert_eq!(
+            jobs[4],
+            &Job::Control {
+                target: 0,
+                op: ControlOp::Unwind
+            }
+        );
+        assert_eq!(
+            jobs[5],
+            &Job::Control {
+                target: 0,
+                op: ControlOp::ExitCode
+            }
+        );
+        assert!(matches!(jobs[6], Job::Entry { target: 0, .. }));
+        assert_eq!(plan.start.first, [first + 3], "init runs first");
+        // flag, code, depth, last; then the size the target sees (2 pages).
+        let inits: Vec<(bool, i64)> = plan.globals.iter().map(|g| (g.i64, g.init)).collect();
+        assert_eq!(
+            inits,
+            [(false, 0), (false, 0), (false, 0), (true, -1), (false, 2)]
+        );
+        assert!(plan.tags.is_empty(), "flags need no tag");
+        // The guest's imports: unwind, exit_code, reset, then the bridges'
+        // and the entry's (`_start`, its sixth).
+        let answers: Vec<(u32, u32)> = control.answers.clone();
+        assert_eq!(
+            answers,
+            [
+                (0, first + 5),
+                (1, first + 6),
+                (2, first + 4),
+                (5, first + 7)
+            ]
+        );
+        assert_eq!(control.passive, [true, false]);
+        let rewrite = control
+            .rewrite(0)
+            .expect("the target calls fd_write, which may unwind");
+        assert!(rewrite.drop_segments && rewrite.unwind.is_some());
+        assert_eq!(control.targets[0].unwind, Some(Strategy::Flags));
+        assert!(control.targets[0].reset);
+    }
+
+    #[test]
+    fn exceptions_add_a_tag_of_the_empty_type() {
+        let (plan, control, _) = planned(Strategy::Exceptions);
+        assert_eq!(plan.tags.len(), 1);
+        let u = control.unwinds[0].expect("the target is wrapped");
+        assert_eq!(u.tag, 0);
+        let empty = plan
+            .extra_types
+            .iter()
+            .position(|t| *t == FuncType::new([], []));
+        assert!(empty.is_some());
     }
 }

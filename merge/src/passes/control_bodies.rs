@@ -262,3 +262,70 @@ fn entry_body(plan: &mut Plan, ty: &FuncType, callee: u32, u: &UnwindState) -> R
     f.instruction(&I::End);
     Ok(f)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::passes::fixtures::{Fixture, MANIFEST};
+    use crate::passes::{control, layout};
+    use crate::types::Extras;
+
+    /// Every function run control added gets a body; `exit_code` reads
+    /// `last`, `unwind` (flags) records the code, raises the flag and
+    /// says 1, outside any entry 0.
+    #[test]
+    fn each_job_gets_its_body() {
+        let built = Fixture {
+            manifest: format!("{MANIFEST}wasi-virt/1 wrap_unreachable app\n"),
+            guest_imports:
+                r#"(import "wasi-virt:control/app" "unwind" (func (param i32) (result i32)))
+                (import "wasi-virt:control/app" "exit_code" (func (result i64)))"#
+                    .into(),
+            ..Fixture::default()
+        }
+        .build();
+        let parsed = built.parse();
+        let (modules, roles) = (parsed.modules(), parsed.roles());
+        let mut plan = layout::run(&modules, &roles, Extras::default());
+        let control = control::run(
+            &mut plan,
+            &modules,
+            &roles,
+            &parsed.targets,
+            &parsed.manifest,
+            Strategy::Flags,
+        )
+        .unwrap();
+        run(&mut plan, &modules, &control).unwrap();
+        let u = control.unwinds[0].unwrap();
+        let body = |plan: &mut Plan, op: ControlOp| {
+            let (index, _) = control
+                .jobs
+                .iter()
+                .find(|(_, j)| *j == Job::Control { target: 0, op })
+                .unwrap();
+            plan.new_func_mut(*index).unwrap().body.clone().unwrap()
+        };
+        let mut exit_code = Function::new([]);
+        exit_code.instruction(&Instruction::GlobalGet(u.last));
+        exit_code.instruction(&Instruction::End);
+        assert_eq!(body(&mut plan, ControlOp::ExitCode), exit_code);
+
+        let mut unwind = Function::new([]);
+        outside_entries(&mut unwind, u.depth, Instruction::I32Const(0));
+        for i in [
+            Instruction::LocalGet(0),
+            Instruction::GlobalSet(u.code),
+            Instruction::I32Const(1),
+            Instruction::GlobalSet(u.flag),
+            Instruction::I32Const(1),
+            Instruction::End,
+        ] {
+            unwind.instruction(&i);
+        }
+        assert_eq!(body(&mut plan, ControlOp::Unwind), unwind);
+        for (index, _) in &control.jobs {
+            assert!(plan.new_func_mut(*index).unwrap().body.is_some());
+        }
+    }
+}

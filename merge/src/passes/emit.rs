@@ -46,7 +46,9 @@ pub fn run(plan: &Plan, modules: &[&Module], control: &Control) -> Result<Vec<u8
         sections.add(plan, control, mi, m)?;
     }
     for g in &plan.globals {
-        sections.globals.global(global_type(g.i64), &global_init(g.i64, g.init));
+        sections
+            .globals
+            .global(global_type(g.i64), &global_init(g.i64, g.init));
     }
     for ty in &plan.tags {
         sections.tags.tag(wasm_encoder::TagType {
@@ -187,7 +189,8 @@ impl Definitions {
         let mut r = remap(plan, mi);
         let e = |e| at(m, e);
         if let Some(s) = &m.table_section {
-            r.parse_table_section(&mut self.tables, s.clone()).map_err(e)?;
+            r.parse_table_section(&mut self.tables, s.clone())
+                .map_err(e)?;
         }
         for memory in &m.memories {
             self.memories.memory(r.memory_type(*memory).map_err(e)?);
@@ -196,7 +199,8 @@ impl Definitions {
             r.parse_tag_section(&mut self.tags, s.clone()).map_err(e)?;
         }
         if let Some(s) = &m.global_section {
-            r.parse_global_section(&mut self.globals, s.clone()).map_err(e)?;
+            r.parse_global_section(&mut self.globals, s.clone())
+                .map_err(e)?;
         }
         let passive = control.passive(mi);
         match &m.element_section {
@@ -234,7 +238,8 @@ impl Definitions {
             Some(s) if plan.identity[mi] => {
                 for segment in s.clone() {
                     let range = segment.map_err(|err| e(err.into()))?.range;
-                    self.data.raw(&m.bytes[range.start as usize..range.end as usize]);
+                    self.data
+                        .raw(&m.bytes[range.start as usize..range.end as usize]);
                 }
             }
             Some(s) => r.parse_data_section(&mut self.data, s.clone()).map_err(e)?,
@@ -551,8 +556,6 @@ fn body_len(body: &FunctionBody) -> usize {
     (range.end - range.start) as usize
 }
 
-
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -603,10 +606,7 @@ mod tests {
             entries[0].origin,
             crate::types::Origin::Target("app".into())
         );
-        assert_eq!(
-            entries[1].origin,
-            crate::types::Origin::Passthrough
-        );
+        assert_eq!(entries[1].origin, crate::types::Origin::Passthrough);
     }
 
     #[test]

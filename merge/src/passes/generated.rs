@@ -13,9 +13,9 @@
 //!   bytes go from the blob into the target's memory with one
 //!   `memory.init`, at the moment the program reads them.
 
-use wasm_encoder::{Function, Instruction};
 use super::layout::{FuncKind, Plan};
 use crate::types::Generated;
+use wasm_encoder::{Function, Instruction};
 
 /// The body of one generated function. `config` and `blob` are the output
 /// indices of `pack`'s data segments (unused by a trap).

@@ -384,9 +384,21 @@ fn place_definitions(modules: &[&Module], maps: &mut [IndexMap], next: &mut Coun
             }
         };
         defined(&mut map.funcs, m.func_imports as usize, &mut next.funcs);
-        defined(&mut map.tables, m.tables.imported as usize, &mut next.tables);
-        defined(&mut map.memories, m.memory_imports as usize, &mut next.memories);
-        defined(&mut map.globals, m.globals.imported as usize, &mut next.globals);
+        defined(
+            &mut map.tables,
+            m.tables.imported as usize,
+            &mut next.tables,
+        );
+        defined(
+            &mut map.memories,
+            m.memory_imports as usize,
+            &mut next.memories,
+        );
+        defined(
+            &mut map.globals,
+            m.globals.imported as usize,
+            &mut next.globals,
+        );
         defined(&mut map.tags, m.tags.imported as usize, &mut next.tags);
     }
 }
@@ -511,7 +523,10 @@ mod tests {
         // the target keeps every index and is copied as is.
         assert_eq!(target.funcs, [0, 1, 2]);
         assert_eq!(plan.trampolines.len(), 1);
-        assert_eq!(plan.trampolines[0].body, None, "its callee is not known yet");
+        assert_eq!(
+            plan.trampolines[0].body, None,
+            "its callee is not known yet"
+        );
         assert_eq!(plan.identity, [true, false]);
         // The guest's bridge imports become functions after every definition.
         let defined = (target.funcs.len() + guest.funcs.len() - 3) as u32;

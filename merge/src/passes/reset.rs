@@ -250,3 +250,79 @@ fn const_expr(f: &mut Function, remap: &mut Remap, expr: &ConstExpr) -> Result<(
     }
     Ok(())
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// `grow_body` in a module of its own, run in wasmi: the size the
+    /// program sees moves, the real memory grows only past what it has,
+    /// and the maximum is kept.
+    #[test]
+    fn grow_moves_the_seen_size_and_grows_the_real_memory_only_past_it() {
+        use wasm_encoder::{
+            CodeSection, ConstExpr, ExportKind, ExportSection, FunctionSection, GlobalSection,
+            GlobalType, MemorySection, MemoryType, Module as Out, TypeSection,
+        };
+        let mut types = TypeSection::new();
+        types.ty().function([ValType::I32], [ValType::I32]);
+        let mut funcs = FunctionSection::new();
+        funcs.function(0);
+        let mut memories = MemorySection::new();
+        memories.memory(MemoryType {
+            minimum: 3,
+            maximum: None,
+            memory64: false,
+            shared: false,
+            page_size_log2: None,
+        });
+        let mut globals = GlobalSection::new();
+        let pages = GlobalType {
+            val_type: ValType::I32,
+            mutable: true,
+            shared: false,
+        };
+        globals.global(pages, &ConstExpr::i32_const(1));
+        let mut exports = ExportSection::new();
+        exports.export("grow", ExportKind::Func, 0);
+        exports.export("pages", ExportKind::Global, 0);
+        exports.export("memory", ExportKind::Memory, 0);
+        let mut code = CodeSection::new();
+        code.function(&grow_body(0, 0, 5));
+        let mut module = Out::new();
+        module
+            .section(&types)
+            .section(&funcs)
+            .section(&memories)
+            .section(&globals)
+            .section(&exports)
+            .section(&code);
+        let bytes = module.finish();
+
+        let engine = wasmi::Engine::default();
+        let module = wasmi::Module::new(&engine, &bytes).unwrap();
+        let mut store = wasmi::Store::new(&engine, ());
+        let instance = wasmi::Linker::<()>::new(&engine)
+            .instantiate_and_start(&mut store, &module)
+            .unwrap();
+        let grow = instance.get_typed_func::<i32, i32>(&store, "grow").unwrap();
+        let memory = instance.get_memory(&store, "memory").unwrap();
+        let seen = |store: &wasmi::Store<()>| {
+            instance
+                .get_global(store, "pages")
+                .unwrap()
+                .get(store)
+                .i32()
+                .unwrap()
+        };
+        // 1 → 3 pages seen: inside the real memory, which stays at 3.
+        assert_eq!(grow.call(&mut store, 2).unwrap(), 1);
+        assert_eq!((seen(&store), memory.size(&store)), (3, 3));
+        // 3 → 5: the real memory grows by 2.
+        assert_eq!(grow.call(&mut store, 2).unwrap(), 3);
+        assert_eq!((seen(&store), memory.size(&store)), (5, 5));
+        // Past the maximum of 5: -1, nothing moves.
+        assert_eq!(grow.call(&mut store, 1).unwrap(), -1);
+        assert_eq!((seen(&store), memory.size(&store)), (5, 5));
+    }
+}

@@ -170,7 +170,9 @@ mod tests {
         let parsed = built.parse();
         let (modules, roles) = (parsed.modules(), parsed.roles());
         let mut plan = layout::run(&modules, &roles, Default::default());
-        let err = run(&mut plan, &modules, &roles, &[]).unwrap_err().to_string();
+        let err = run(&mut plan, &modules, &roles, &[])
+            .unwrap_err()
+            .to_string();
         assert!(
             err.starts_with(
                 "vfs.wasm imports wasi_snapshot_preview1::random_get, which leads back"

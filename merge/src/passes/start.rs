@@ -23,14 +23,14 @@ pub fn run(plan: &mut Plan, modules: &[&Module]) -> Result<()> {
         let mut remap = Remap {
             map: &plan.maps[mi],
         };
-        let index = remap
-            .function_index(func)
-            .map_err(|e| at(modules[mi], e))?;
+        let index = remap.function_index(func).map_err(|e| at(modules[mi], e))?;
         f.instruction(&Instruction::Call(index));
     }
     f.instruction(&Instruction::End);
     plan.new_func_mut(wrapper)
-        .ok_or_else(|| anyhow!("internal error: the start wrapper {wrapper} is not a new function"))?
+        .ok_or_else(|| {
+            anyhow!("internal error: the start wrapper {wrapper} is not a new function")
+        })?
         .body = Some(f);
     Ok(())
 }
@@ -38,8 +38,8 @@ pub fn run(plan: &mut Plan, modules: &[&Module]) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::passes::layout::{FuncKind, Plan};
     use crate::passes::fixtures::wasm;
+    use crate::passes::layout::{FuncKind, Plan};
 
     #[test]
     fn the_wrapper_calls_control_first_then_each_start_in_order() {
@@ -50,8 +50,14 @@ mod tests {
         let modules = [&target, &guest];
         let roles = vec![Vec::new(), Vec::new()];
         let mut plan = crate::passes::layout::run(&modules, &roles, Default::default());
-        let wrapper = plan.start.wrapper.expect("two start functions get a wrapper");
-        assert_eq!(plan.funcs.last().map(|f| f.kind), Some(FuncKind::StartWrapper));
+        let wrapper = plan
+            .start
+            .wrapper
+            .expect("two start functions get a wrapper");
+        assert_eq!(
+            plan.funcs.last().map(|f| f.kind),
+            Some(FuncKind::StartWrapper)
+        );
         let init = plan.add_func(0, FuncKind::Control);
         plan.start.first.push(init);
         run(&mut plan, &modules).unwrap();

@@ -18,8 +18,8 @@ use crate::{Options, Report};
 pub fn finish(bytes: Vec<u8>, options: &Options, report: &mut Report) -> Result<Vec<u8>> {
     let mut bytes = bytes;
     if let Some(order) = options.single_memory {
-        let (single, done) = single_memory::run(&bytes, order)
-            .context("while making the output single-memory")?;
+        let (single, done) =
+            single_memory::run(&bytes, order).context("while making the output single-memory")?;
         validate(&single).map_err(|e| anyhow::anyhow!("internal error: the single-memory output does not validate: {e} (this is a wasi-virt bug; please report it with the input files)"))?;
         bytes = single;
         report.single_memory = Some(done);

@@ -187,8 +187,14 @@ fn exceptions_refuse_a_target_that_catches_everything() {
         name: "app".into(),
         module: Module::parse("app.wasm", &target_bytes).unwrap(),
     }];
-    let err = merge(&guest, &manifest, &targets, Extras::default(), Strategy::Exceptions)
-        .unwrap_err()
-        .to_string();
+    let err = merge(
+        &guest,
+        &manifest,
+        &targets,
+        Extras::default(),
+        Strategy::Exceptions,
+    )
+    .unwrap_err()
+    .to_string();
     assert!(err.contains("--unwind flags"), "{err}");
 }

@@ -41,15 +41,14 @@ fn stubbed_imports_leave_no_import_and_trap_when_called() {
         hidden_exports: vec!["written".into()],
         ..Extras::default()
     };
-    let (bytes, _) =
-        merge(
-            &parsed.guest,
-            &parsed.manifest,
-            &parsed.targets,
-            extras,
-            Strategy::Flags,
-        )
-        .unwrap();
+    let (bytes, _) = merge(
+        &parsed.guest,
+        &parsed.manifest,
+        &parsed.targets,
+        extras,
+        Strategy::Flags,
+    )
+    .unwrap();
     let out = crate::module::Module::parse("out.wasm", &bytes).unwrap();
     assert!(out.imports.is_empty());
     let names: Vec<&str> = out.exports.iter().map(|e| e.name).collect();
@@ -72,8 +71,7 @@ fn stubbed_imports_leave_no_import_and_trap_when_called() {
 #[test]
 fn pack_imports_need_pack_data() {
     let built = Fixture {
-        guest_imports: r#"(import "wasi-virt:pack" "config_len" (func $len (result i32)))"#
-            .into(),
+        guest_imports: r#"(import "wasi-virt:pack" "config_len" (func $len (result i32)))"#.into(),
         guest_items: r#"(func (export "len") (result i32) (call $len))"#.into(),
         ..Fixture::default()
     }
@@ -88,15 +86,14 @@ fn pack_imports_need_pack_data() {
         }),
         ..Extras::default()
     };
-    let (bytes, _) =
-        merge(
-            &parsed.guest,
-            &parsed.manifest,
-            &parsed.targets,
-            extras,
-            Strategy::Flags,
-        )
-        .unwrap();
+    let (bytes, _) = merge(
+        &parsed.guest,
+        &parsed.manifest,
+        &parsed.targets,
+        extras,
+        Strategy::Flags,
+    )
+    .unwrap();
     let (mut store, instance) = instantiate(&bytes);
     let len = instance.get_typed_func::<(), i32>(&store, "len").unwrap();
     assert_eq!(len.call(&mut store, ()).unwrap(), 6);

@@ -74,8 +74,7 @@ fn a_re_encoded_target_behaves_the_same() {
 #[test]
 fn both_start_functions_run_target_first() {
     let built = Fixture {
-        guest_imports: r#"(import "wasi-virt:bridge/app" "size" (func $size (result i32)))"#
-            .into(),
+        guest_imports: r#"(import "wasi-virt:bridge/app" "size" (func $size (result i32)))"#.into(),
         guest_items: r#"
             (func $init (call $read (i32.const 60) (i32.const 50) (i32.const 1)))
             (start $init)
@@ -121,8 +120,8 @@ fn a_guest_wasi_import_plugged_for_self_calls_the_guest() {
 
 #[test]
 fn two_targets_each_get_their_own_memory_and_plugs() {
-    use crate::passes::fixtures::wasm;
     use crate::module::Module;
+    use crate::passes::fixtures::wasm;
     let guest = wasm(
         r#"(module
           (@custom "wasi-virt.manifest" "wasi-virt/1 target app\nwasi-virt/1 target lib\nwasi-virt/1 plug app random_get\nwasi-virt/1 plug lib random_get\n")

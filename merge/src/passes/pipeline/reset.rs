@@ -64,7 +64,14 @@ fn reset_gives_back_memory_globals_tables_and_reruns_start() {
         name: "app".into(),
         module: Module::parse("app.wasm", &target_bytes).unwrap(),
     }];
-    let (bytes, _) = merge(&guest, &manifest, &targets, Extras::default(), Strategy::Flags).unwrap();
+    let (bytes, _) = merge(
+        &guest,
+        &manifest,
+        &targets,
+        Extras::default(),
+        Strategy::Flags,
+    )
+    .unwrap();
 
     let engine = wasmi::Engine::default();
     let module = wasmi::Module::new(&engine, &bytes).unwrap();
