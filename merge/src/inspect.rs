@@ -13,6 +13,7 @@ use wasi_virt_abi::preview1;
 use wasmparser::{ExternalKind, TypeRef};
 
 use crate::Input;
+use crate::json::string as json_string;
 use crate::module::{Module, Signature};
 use crate::pack::{Recorded, parse_record};
 use crate::provenance;
@@ -380,24 +381,6 @@ fn json(m: &Module, imports: &[ImportLine], manifest: Option<&Manifest>) -> Stri
         }
     }
     out.push_str("}\n");
-    out
-}
-
-fn json_string(v: &str) -> String {
-    let mut out = String::with_capacity(v.len() + 2);
-    out.push('"');
-    for c in v.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            c if (c as u32) < 0x20 => {
-                let _ = write!(out, "\\u{:04x}", c as u32);
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
     out
 }
 

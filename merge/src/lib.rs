@@ -31,6 +31,7 @@
 
 mod index;
 mod inspect;
+mod json;
 mod module;
 mod pack;
 mod passes;

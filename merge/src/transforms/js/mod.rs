@@ -8,6 +8,8 @@ use std::path::{Component, Path, PathBuf};
 
 use anyhow::{Result, bail};
 
+use crate::json::string as json_string;
+
 const WRAPPER_JS: &str = include_str!("wrapper.js");
 const WRAPPER_DTS: &str = include_str!("wrapper.d.ts");
 
@@ -95,20 +97,6 @@ fn encode_segment(segment: &str) -> String {
             out.push_str(&format!("%{b:02X}"));
         }
     }
-    out
-}
-
-fn json_string(s: &str) -> String {
-    let mut out = String::from("\"");
-    for c in s.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            c if (c as u32) < 0x20 => out.push_str(&format!("\\u{:04x}", c as u32)),
-            c => out.push(c),
-        }
-    }
-    out.push('"');
     out
 }
 
