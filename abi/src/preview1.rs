@@ -2,7 +2,7 @@
 //!
 //! Everything that must agree with preview1 is derived from [`FUNCTIONS`]: the
 //! shims the `plug_*!` macros export, the CLI's import checks and its "which
-//! `plug_*!` covers this" hints, the README table and the conformance tests.
+//! `plug_*!` covers this" hints, the table in docs/conformance.md and the conformance tests.
 //!
 //! A function is described as the witx document describes it: its parameters
 //! (each lowered to one core value) and its results, each of which the
@@ -217,8 +217,8 @@ preview1! {
     Fs sock_shutdown(fd: U32, how: U32) -> ();
 }
 
-/// The table as Markdown, one row per function: the README's reference
-/// table is generated from this (a test keeps the two equal).
+/// The table as Markdown, one row per function: the reference table in
+/// docs/conformance.md is generated from this (a test keeps the two equal).
 pub fn markdown_table() -> alloc::string::String {
     use core::fmt::Write;
     let mut out = alloc::string::String::from(

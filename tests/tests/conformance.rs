@@ -587,7 +587,7 @@ fn conformance_table() -> String {
                 let tag = d.why().tag;
                 assert!(
                     WHYS.iter().any(|w| w.tag == tag),
-                    "the reason `{tag}` is not listed in WHYS, so the README would not explain it"
+                    "the reason `{tag}` is not listed in WHYS, so docs/conformance.md would not explain it"
                 );
                 tag
             })
