@@ -38,7 +38,9 @@ fn main() {
 
     let crate_dir = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("cargo sets it"));
     let guest = crate_dir.join("pack-guest");
-    let repo = crate_dir.parent().expect("the crate sits in the repository");
+    let repo = crate_dir
+        .parent()
+        .expect("the crate sits in the repository");
     for path in [
         guest.join("src"),
         guest.join("Cargo.toml"),

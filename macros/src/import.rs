@@ -198,16 +198,25 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             }
 
             /// The caller every `plug_*!` shim for this target passes on.
-            pub static CALLER: ::wasi_virt::Caller = ::wasi_virt::Caller::new(
-                #name,
-                ::wasi_virt::Bridge {
-                    size: bridge::size,
-                    read: bridge::read,
-                    write: bridge::write,
-                    fill: bridge::fill,
-                    unwind: bridge::unwind,
-                },
-            );
+            // SAFETY: on wasm the bridge functions are the target's
+            // `wasi-virt:bridge/<target>` imports, which the merge implements
+            // as single `memory.size`/`memory.copy`/`memory.fill`
+            // instructions on the target's memory (never the guest's own),
+            // and `unwind` is its `wasi-virt:control/<target>::unwind`: what
+            // `Memory::new` asks. Off wasm the memory is empty (size 0, no
+            // range is inside it) and `unwind` returns `false`.
+            pub static CALLER: ::wasi_virt::Caller = unsafe {
+                ::wasi_virt::Caller::new(
+                    #name,
+                    ::wasi_virt::Bridge {
+                        size: bridge::size,
+                        read: bridge::read,
+                        write: bridge::write,
+                        fill: bridge::fill,
+                        unwind: bridge::unwind,
+                    },
+                )
+            };
 
             /// How the guest's last call into this target ended, when the
             /// target is under `wrap_unreachable!`: `Some(code)` if it
@@ -304,6 +313,10 @@ mod tests {
         assert!(out.contains("link_name = \"_start\""));
         assert!(out.contains("pub fn _initialize ()"));
         assert!(out.contains("pub static CALLER"));
+        assert!(
+            out.contains("= unsafe { :: wasi_virt :: Caller :: new (\"app\""),
+            "{out}"
+        );
         assert!(out.contains("wasi-virt/1 target app\\n"));
         assert!(out.contains("\"wasi-virt.manifest\""));
     }

@@ -3,6 +3,7 @@
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
+use crate::cell::OneThread;
 use crate::memory::Caller;
 use crate::types::Errno;
 
@@ -29,18 +30,15 @@ pub trait Env {
 /// at run time (a host does so through the guest's exports before a run).
 pub struct StringList {
     initial: &'static [&'static str],
-    replaced: RefCell<Option<Vec<Vec<u8>>>>,
+    replaced: OneThread<RefCell<Option<Vec<Vec<u8>>>>>,
 }
-
-// SAFETY: a guest runs on one thread (wasm32 without shared memory).
-unsafe impl Sync for StringList {}
 
 impl StringList {
     /// A list fixed at build time.
     pub const fn new(initial: &'static [&'static str]) -> StringList {
         StringList {
             initial,
-            replaced: RefCell::new(None),
+            replaced: OneThread::new(RefCell::new(None)),
         }
     }
 
@@ -125,18 +123,18 @@ mod tests {
 
     #[test]
     fn lays_out_strings_like_a_host() {
-        static LIST: StringList = StringList::new(&["app", "héllo", "a=b"]);
-        assert_eq!(LIST.args_sizes_get(&FAKE_CALLER), Ok((3, 4 + 7 + 4)));
-        LIST.args_get(&FAKE_CALLER, 100, 200).unwrap();
+        let list = StringList::new(&["app", "héllo", "a=b"]);
+        assert_eq!(list.args_sizes_get(&FAKE_CALLER), Ok((3, 4 + 7 + 4)));
+        list.args_get(&FAKE_CALLER, 100, 200).unwrap();
         let mem = &FAKE_CALLER.memory;
         assert_eq!(mem.read_u32(100), Ok(200));
         assert_eq!(mem.read_u32(104), Ok(204));
         assert_eq!(mem.read_u32(108), Ok(211));
         assert_eq!(mem.read_vec(200, 15).unwrap(), b"app\0h\xc3\xa9llo\0a=b\0");
-        LIST.set(["x"]);
-        assert_eq!(LIST.args_sizes_get(&FAKE_CALLER), Ok((1, 2)));
-        assert_eq!(LIST.args_get(&FAKE_CALLER, 65534, 0), Err(Errno::Fault));
-        LIST.reset();
-        assert_eq!(LIST.args_sizes_get(&FAKE_CALLER), Ok((3, 15)));
+        list.set(["x"]);
+        assert_eq!(list.args_sizes_get(&FAKE_CALLER), Ok((1, 2)));
+        assert_eq!(list.args_get(&FAKE_CALLER, 65534, 0), Err(Errno::Fault));
+        list.reset();
+        assert_eq!(list.args_sizes_get(&FAKE_CALLER), Ok((3, 15)));
     }
 }

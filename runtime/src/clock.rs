@@ -2,6 +2,7 @@
 
 use core::cell::Cell;
 
+use crate::cell::OneThread;
 use crate::memory::Caller;
 use crate::passthrough;
 use crate::types::{Clockid, Errno, Subscription, SubscriptionKind, Timestamp};
@@ -35,11 +36,8 @@ pub trait Clock {
 pub struct VirtualClock {
     realtime_start: Timestamp,
     step: Timestamp,
-    elapsed: Cell<Timestamp>,
+    elapsed: OneThread<Cell<Timestamp>>,
 }
-
-// SAFETY: a guest runs on one thread (wasm32 without shared memory).
-unsafe impl Sync for VirtualClock {}
 
 impl VirtualClock {
     /// 2000-01-01T00:00:00Z, the default starting instant of realtime.
@@ -51,7 +49,7 @@ impl VirtualClock {
         VirtualClock {
             realtime_start,
             step,
-            elapsed: Cell::new(0),
+            elapsed: OneThread::new(Cell::new(0)),
         }
     }
 

@@ -27,11 +27,15 @@
 //!   top) is not copied at each step.
 //! - Wasm memory never shrinks, so neither does the heap.
 //!
-//! One thread only, as a guest is (wasm32 without shared memory).
+//! One thread only, as a guest is (wasm32 without shared memory): the
+//! state is a [`OneThread`], so a `Heap` is `Sync`, and can be the global
+//! allocator, only on a target that cannot run threads.
 
 use core::alloc::{GlobalAlloc, Layout};
 use core::cell::UnsafeCell;
 use core::ptr;
+
+use crate::cell::OneThread;
 
 /// What a `#![no_std]` guest needs besides the runtime: a [`Heap`] as its
 /// global allocator, and a panic handler that traps (what a std guest built
@@ -91,15 +95,12 @@ impl Pages for MemoryGrow {
 /// The allocator: per-class free lists over a bump region (see the module
 /// documentation).
 pub struct Heap<P = MemoryGrow> {
-    state: UnsafeCell<State>,
+    // One thread: the state is never reached from two at once. Elsewhere
+    // (the host-side tests) a heap is not `Sync` and cannot be a global
+    // allocator.
+    state: OneThread<UnsafeCell<State>>,
     pages: P,
 }
-
-// SAFETY: wasm without the atomics feature has one thread, so the state is
-// never reached from two at once. Elsewhere (the host-side tests) a heap is
-// not `Sync` and cannot be a global allocator.
-#[cfg(all(target_family = "wasm", not(target_feature = "atomics")))]
-unsafe impl<P: Sync> Sync for Heap<P> {}
 
 struct State {
     /// The next free byte of the bump region.
@@ -128,11 +129,11 @@ impl<P> Heap<P> {
     /// A heap whose pages come from `pages`.
     pub const fn with_pages(pages: P) -> Self {
         Heap {
-            state: UnsafeCell::new(State {
+            state: OneThread::new(UnsafeCell::new(State {
                 next: 0,
                 end: 0,
                 free: [0; CLASSES],
-            }),
+            })),
             pages,
         }
     }

@@ -41,6 +41,7 @@ use alloc::vec::Vec;
 use core::cell::RefCell;
 
 use crate::args::StringList;
+use crate::cell::{Global, global};
 use crate::fs::Vfs;
 use crate::types::Errno;
 
@@ -103,7 +104,7 @@ pub fn read_file(fs: &Vfs, path_bytes: &[u8]) -> i32 {
     code(
         path(path_bytes)
             .and_then(|path| fs.read_file(path))
-            .map(|bytes| *RESULT.0.borrow_mut() = bytes),
+            .map(|bytes| RESULT.set(bytes)),
     )
 }
 
@@ -124,31 +125,38 @@ pub fn list_dir(fs: &Vfs, path_bytes: &[u8]) -> i32 {
                     out.extend_from_slice(name.as_bytes());
                     out.push(0);
                 }
-                *RESULT.0.borrow_mut() = out;
+                RESULT.set(out);
             }),
     )
 }
 
-/// The result buffer: what the last [`read_file`] or [`list_dir`] gave.
-pub struct ResultBuffer(RefCell<Vec<u8>>);
-// SAFETY: a guest runs on one thread (wasm32 without shared memory).
-unsafe impl Sync for ResultBuffer {}
+/// The result buffer: what the last [`read_file`] or [`list_dir`] gave
+/// ([`RESULT`], one per instance; one per thread off wasm, see
+/// [`crate::cell`]).
+pub struct ResultBuffer(Global<RefCell<Vec<u8>>>);
 
 impl ResultBuffer {
     /// Address and length in the guest's memory (valid until the next read).
     pub fn raw_parts(&self) -> (usize, usize) {
-        let b = self.0.borrow();
-        (b.as_ptr() as usize, b.len())
+        self.0.with(|b| {
+            let b = b.borrow();
+            (b.as_ptr() as usize, b.len())
+        })
     }
 
     /// A copy of the bytes.
     pub fn to_vec(&self) -> Vec<u8> {
-        self.0.borrow().clone()
+        self.0.with(|b| b.borrow().clone())
+    }
+
+    fn set(&self, bytes: Vec<u8>) {
+        self.0.with(|b| *b.borrow_mut() = bytes);
     }
 }
 
 /// The result of the last [`read_file`] or [`list_dir`].
-pub static RESULT: ResultBuffer = ResultBuffer(RefCell::new(Vec::new()));
+pub static RESULT: ResultBuffer =
+    ResultBuffer(global!(RefCell<Vec<u8>> = RefCell::new(Vec::new())));
 
 /// Exports the run-time host API (see [the module](crate::host)) for a
 /// guest's args, env and filesystem. Each argument is an expression
@@ -241,9 +249,9 @@ mod tests {
         assert_eq!(split_nul(b"a\0bc"), [&b"a"[..], b"bc"]);
         assert_eq!(split_nul(b"\0"), [&b""[..]]);
         assert!(split_nul(b"").is_empty());
-        static LIST: StringList = StringList::new(&["x"]);
-        assert_eq!(set_list(&LIST, b"app\0--v\0"), 0);
-        LIST.with_items(|items| assert_eq!(items.collect::<Vec<_>>(), [&b"app"[..], b"--v"]));
+        let list = StringList::new(&["x"]);
+        assert_eq!(set_list(&list, b"app\0--v\0"), 0);
+        list.with_items(|items| assert_eq!(items.collect::<Vec<_>>(), [&b"app"[..], b"--v"]));
     }
 
     #[test]

@@ -41,12 +41,16 @@
 //! filesystem's fds 0–2) with one method per preview1 function, so a guest
 //! can bring its own implementation of any of them, or of one function
 //! only (`plug_fs!(FS, app; fd_write = my_fd_write)`).
-#![cfg_attr(not(any(feature = "std", test)), no_std)]
+// `no_std` where the target cannot run threads (every guest's, see
+// `build.rs`); elsewhere the runtime's globals are thread-locals, which need
+// `std` (see `cell`).
+#![cfg_attr(all(not(any(feature = "std", test)), wasi_virt_one_thread), no_std)]
 #![deny(missing_docs)]
 
 extern crate alloc;
 
 pub mod args;
+pub mod cell;
 pub mod clock;
 pub mod fs;
 pub mod heap;
@@ -65,6 +69,7 @@ pub mod stdio;
 pub mod types;
 
 pub use args::{Args, Env, StringList};
+pub use cell::OneThread;
 pub use clock::{Clock, HostClock, VirtualClock};
 pub use fs::{EmbeddedNode, Fs, Preopen, Vfs};
 pub use memory::{Bridge, Caller, Memory};
@@ -94,3 +99,20 @@ pub mod prelude {
 }
 
 pub use wasi_virt_macros::*;
+
+// Every built-in a guest keeps in a static is `Sync` where the target cannot
+// run threads (what `cell::OneThread` is for), and only there.
+#[cfg(wasi_virt_one_thread)]
+const _: () = {
+    const fn sync<T: Sync + ?Sized>() {}
+    sync::<Vfs>();
+    sync::<StringList>();
+    sync::<VirtualClock>();
+    sync::<SeededRandom>();
+    sync::<VirtualPoll<VirtualClock>>();
+    sync::<StdioConfig>();
+    sync::<heap::Heap>();
+    sync::<stdio::Capture>();
+    sync::<stdio::Input>();
+    sync::<host::ResultBuffer>();
+};

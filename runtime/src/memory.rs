@@ -18,6 +18,9 @@ use crate::types::{Errno, Iovec};
 ///
 /// `import_wasm!` builds one from the target's bridge and control imports;
 /// [`Bridge::OWN`] works on the guest's own memory (for `plug_*!(…, self)`).
+/// A `Bridge` is only function pointers; what makes it trusted is
+/// [`Memory::new`] (or [`Caller::new`]), which is `unsafe` and says what
+/// the functions must do.
 #[derive(Clone, Copy)]
 pub struct Bridge {
     /// Current size in 64 KiB pages.
@@ -39,7 +42,10 @@ pub struct Bridge {
 }
 
 impl Bridge {
-    /// The guest's own memory, for the guest's own WASI calls.
+    /// The guest's own memory, for the guest's own WASI calls: the memory
+    /// the guest's Rust values live in, so a [`Memory`] over it must only
+    /// be given addresses of buffers the guest hands out for that (see
+    /// [`Caller::OWN`]).
     pub const OWN: Bridge = Bridge {
         size: own::size,
         read: own::read,
@@ -93,7 +99,34 @@ pub struct Memory {
 
 impl Memory {
     /// A memory reached through `bridge`.
-    pub const fn new(bridge: Bridge) -> Memory {
+    ///
+    /// # Safety
+    ///
+    /// The methods of a `Memory` are safe to call with any pointer and
+    /// length (a target's, which may be hostile): they check the range
+    /// against `bridge.size` and then trust the bridge to touch that range
+    /// and nothing else. So `bridge` must be a bridge to one wasm memory
+    /// (the *bridged* memory), for as long as the `Memory` (or a copy) is
+    /// used:
+    /// - `size` returns the bridged memory's current size in 64 KiB pages
+    ///   (a wasm memory never shrinks, so a range checked stays valid);
+    /// - `read(dst, src, len)`, for `src..src+len` inside that size and a
+    ///   `dst` valid for writes of `len` bytes, copies those bytes of the
+    ///   bridged memory to `dst` and writes nothing else; `write(dst, src,
+    ///   len)` and `fill(dst, value, len)`, for `dst..dst+len` inside that
+    ///   size (and a `src` valid for reads of `len` bytes), write those
+    ///   bytes of the bridged memory and nothing else;
+    /// - writing any bytes into the bridged memory, inside its size, breaks
+    ///   nothing of the guest's: the bridged memory is not the guest's own
+    ///   (a target's, reached through the imports `import_wasm!` declares,
+    ///   which the merge turns into `memory.size`/`memory.copy`/
+    ///   `memory.fill` on the target's memory: what `import_wasm!` passes),
+    ///   or it is the guest's own and every address given to the `Memory`
+    ///   is one of a buffer the guest owns for that ([`Bridge::OWN`], see
+    ///   [`Caller::OWN`]);
+    /// - `unwind` is the target's `wasi-virt:control/<target>::unwind` (see
+    ///   [`crate::process::exit`]) or returns `false`.
+    pub const unsafe fn new(bridge: Bridge) -> Memory {
         Memory { bridge }
     }
 
@@ -335,14 +368,27 @@ pub struct Caller {
 }
 
 impl Caller {
-    /// The guest itself.
-    pub const OWN: Caller = Caller::new(wasi_virt_abi::names::SELF_TARGET, Bridge::OWN);
+    /// The guest itself: for the shims of `plug_*!(…, self)`, whose
+    /// pointers are those the guest's own WASI calls pass (its libc's
+    /// buffers, as it would pass them to host WASI), and for the runtime's
+    /// own buffers. Its memory writes into the guest's own memory at the
+    /// address it is given: hand it no other address.
+    // SAFETY: `Bridge::OWN` copies with `core::ptr::copy`/`write_bytes`
+    // inside memory 0, whose size it reports with `memory.size` (0 off
+    // wasm: no range is ever inside); `unwind` returns `false`. The
+    // addresses are the guest's own buffers, as said above.
+    pub const OWN: Caller = unsafe { Caller::new(wasi_virt_abi::names::SELF_TARGET, Bridge::OWN) };
 
     /// A caller called `name` whose memory is reached through `bridge`.
-    pub const fn new(name: &'static str, bridge: Bridge) -> Caller {
+    ///
+    /// # Safety
+    ///
+    /// As for [`Memory::new`]`(bridge)`.
+    pub const unsafe fn new(name: &'static str, bridge: Bridge) -> Caller {
         Caller {
             name,
-            memory: Memory::new(bridge),
+            // SAFETY: the caller keeps `Memory::new`'s contract.
+            memory: unsafe { Memory::new(bridge) },
         }
     }
 
@@ -392,16 +438,21 @@ pub(crate) mod testing {
     }
 
     /// A caller whose memory is one thread-local 64 KiB page.
-    pub static FAKE_CALLER: Caller = Caller::new(
-        "test",
-        Bridge {
-            size,
-            read,
-            write,
-            fill,
-            unwind,
-        },
-    );
+    // SAFETY: the functions above copy within the thread-local page, which
+    // never changes size, and slice it (a range outside would panic, never
+    // reach past it); no Rust value lives in it but its bytes.
+    pub static FAKE_CALLER: Caller = unsafe {
+        Caller::new(
+            "test",
+            Bridge {
+                size,
+                read,
+                write,
+                fill,
+                unwind,
+            },
+        )
+    };
 }
 
 #[cfg(test)]

@@ -194,7 +194,7 @@ impl<C: Clock + 'static> VirtualPoll<C> {
     }
 }
 
-impl<C: Clock + Sync + 'static> Poll for VirtualPoll<C> {
+impl<C: Clock + 'static> Poll for VirtualPoll<C> {
     fn poll_oneoff(
         &self,
         caller: &Caller,
@@ -312,6 +312,12 @@ mod tests {
     use crate::passthrough::HostFd;
     use alloc::vec::Vec;
 
+    /// `value`, for as long as the tests run: a guest's clock is a static,
+    /// which off wasm it cannot be (not `Sync`, see [`crate::cell`]).
+    fn leaked<T>(value: T) -> &'static T {
+        alloc::boxed::Box::leak(alloc::boxed::Box::new(value))
+    }
+
     fn clock_sub(userdata: u64, timeout: u64) -> [u8; 48] {
         let mut b = [0u8; 48];
         b[0..8].copy_from_slice(&userdata.to_le_bytes());
@@ -322,15 +328,15 @@ mod tests {
 
     #[test]
     fn a_sleep_finishes_by_advancing_the_virtual_clock() {
-        static CLOCK: VirtualClock = VirtualClock::new(0, 0);
-        let poll = VirtualPoll::new(&CLOCK);
+        let clock = leaked(VirtualClock::new(0, 0));
+        let poll = VirtualPoll::new(clock);
         let mem = &FAKE_CALLER.memory;
         let mut subs = clock_sub(7, 5_000_000_000).to_vec();
         subs.extend(clock_sub(8, 9_000_000_000));
         mem.write(0, &subs).unwrap();
         assert_eq!(poll.poll_oneoff(&FAKE_CALLER, 0, 1000, 2), Ok(1));
         assert_eq!(mem.read_u64(1000), Ok(7));
-        assert_eq!(CLOCK.clock_time_get(&FAKE_CALLER, 1, 0), Ok(5_000_000_000));
+        assert_eq!(clock.clock_time_get(&FAKE_CALLER, 1, 0), Ok(5_000_000_000));
         assert_eq!(
             poll.poll_oneoff(&FAKE_CALLER, 0, 1000, 0),
             Err(Errno::Inval)
@@ -391,8 +397,8 @@ mod tests {
 
     #[test]
     fn the_hosts_fds_are_asked_of_the_host_with_the_deadline() {
-        static CLOCK: VirtualClock = VirtualClock::new(0, 0);
-        let poll = VirtualPoll::new(&CLOCK).with_fs(&HOST_STDIN);
+        let clock = leaked(VirtualClock::new(0, 0));
+        let poll = VirtualPoll::new(clock).with_fs(&HOST_STDIN);
         let mem = &FAKE_CALLER.memory;
         // stdin with a 2 s timeout: the host is asked about its fd 10
         // without waiting (a virtual clock cannot be waited for), then
@@ -408,7 +414,7 @@ mod tests {
             asked[1].kind,
             SubscriptionKind::Clock { timeout: 0, .. }
         ));
-        assert_eq!(CLOCK.clock_time_get(&FAKE_CALLER, 1, 0), Ok(2_000_000_000));
+        assert_eq!(clock.clock_time_get(&FAKE_CALLER, 1, 0), Ok(2_000_000_000));
         // A file that is ready: the host is asked without waiting, and
         // only the file fires.
         let mut subs = fd_read_sub(5, 0).to_vec();

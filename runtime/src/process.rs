@@ -11,6 +11,7 @@
 
 use core::cell::Cell;
 
+use crate::cell::{Global, global};
 use crate::memory::Caller;
 use crate::types::Errno;
 
@@ -42,27 +43,24 @@ pub trait Process {
 #[derive(Debug)]
 pub struct Unwinding(());
 
-struct ExitCode(Cell<Option<u32>>);
-// SAFETY: a guest runs on one thread (wasm32 without shared memory).
-unsafe impl Sync for ExitCode {}
-static EXIT_CODE: ExitCode = ExitCode(Cell::new(None));
+static EXIT_CODE: Global<Cell<Option<u32>>> = global!(Cell<Option<u32>> = Cell::new(None));
 
 /// The code the program passed to `proc_exit`, if it has exited without
 /// unwinding (and the host-visible code a guest set with [`set_exit_code`]).
 pub fn exit_code() -> Option<u32> {
-    EXIT_CODE.0.get()
+    EXIT_CODE.with(Cell::get)
 }
 
 /// Forgets the exit code (before running a program again).
 pub fn clear_exit_code() {
-    EXIT_CODE.0.set(None);
+    EXIT_CODE.with(|c| c.set(None));
 }
 
 /// Records `code` as the exit code the host sees (the host API's
 /// `wasi_virt_exit_code`): a guest that runs a wrapped target passes the
 /// target's code on with this.
 pub fn set_exit_code(code: u32) {
-    EXIT_CODE.0.set(Some(code));
+    EXIT_CODE.with(|c| c.set(Some(code)));
 }
 
 /// Ends `caller`'s program with `code`.

@@ -3,6 +3,7 @@
 use alloc::vec;
 use core::cell::Cell;
 
+use crate::cell::OneThread;
 use crate::memory::Caller;
 use crate::passthrough;
 use crate::types::Errno;
@@ -22,18 +23,15 @@ const CHUNK: u32 = 64 * 1024;
 /// reproducible runs.
 pub struct SeededRandom {
     seed: u64,
-    state: Cell<u64>,
+    state: OneThread<Cell<u64>>,
 }
-
-// SAFETY: a guest runs on one thread (wasm32 without shared memory).
-unsafe impl Sync for SeededRandom {}
 
 impl SeededRandom {
     /// A generator starting from `seed`.
     pub const fn new(seed: u64) -> SeededRandom {
         SeededRandom {
             seed,
-            state: Cell::new(seed),
+            state: OneThread::new(Cell::new(seed)),
         }
     }
 

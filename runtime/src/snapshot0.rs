@@ -10,7 +10,7 @@
 use alloc::vec;
 use alloc::vec::Vec;
 
-use crate::memory::{Bridge, Caller};
+use crate::memory::Caller;
 use crate::outputs::Outputs;
 use crate::types::{Errno, Event, Filestat, Subscription};
 
@@ -108,7 +108,12 @@ pub fn poll_oneoff(
         .flat_map(subscription_to_preview1)
         .collect();
     let mut out = vec![0u8; out_len as usize];
-    let own = Caller::new(caller.name, Bridge::OWN);
+    // The guest's own memory, under the caller's name (its fd table): the
+    // addresses passed are this function's own buffers.
+    let own = Caller {
+        name: caller.name,
+        memory: Caller::OWN.memory,
+    };
     let n = poll(
         &own,
         subs.as_ptr() as usize as u32,

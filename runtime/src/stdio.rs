@@ -4,6 +4,7 @@
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
+use crate::cell::{Global, global};
 use crate::passthrough::{self, HostFd};
 use crate::types::{Errno, Event, Fd, Fdstat, Filetype, Subscription, rights};
 
@@ -158,12 +159,14 @@ impl Stdio for StdioConfig {
         match self.stream(fd) {
             Stream::Capture => {
                 let buffer = if fd == 1 { &STDOUT } else { &STDERR };
-                let mut buffer = buffer.0.borrow_mut();
-                // A full buffer is a full disk (`ENOSPC`), not a trap in
-                // the guest: a target decides how much it writes.
-                buffer.try_reserve(bytes.len()).map_err(|_| Errno::Nospc)?;
-                buffer.extend_from_slice(bytes);
-                Ok(bytes.len())
+                buffer.0.with(|buffer| {
+                    let mut buffer = buffer.borrow_mut();
+                    // A full buffer is a full disk (`ENOSPC`), not a trap
+                    // in the guest: a target decides how much it writes.
+                    buffer.try_reserve(bytes.len()).map_err(|_| Errno::Nospc)?;
+                    buffer.extend_from_slice(bytes);
+                    Ok(bytes.len())
+                })
             }
             Stream::Inherit(host) => (host.write)(fd, bytes),
             Stream::Ignore => Ok(bytes.len()),
@@ -189,67 +192,65 @@ impl Stdio for StdioConfig {
     }
 }
 
-/// A captured output stream.
-pub struct Capture(RefCell<Vec<u8>>);
-// SAFETY: a guest runs on one thread (wasm32 without shared memory).
-unsafe impl Sync for Capture {}
+/// A captured output stream: [`STDOUT`] or [`STDERR`], one per instance
+/// (one per thread off wasm, see [`crate::cell`]).
+pub struct Capture(Global<RefCell<Vec<u8>>>);
 
 impl Capture {
-    const fn new() -> Capture {
-        Capture(RefCell::new(Vec::new()))
-    }
-
     /// Calls `f` with everything captured so far.
     pub fn with<R>(&self, f: impl FnOnce(&[u8]) -> R) -> R {
-        f(&self.0.borrow())
+        self.0.with(|b| f(&b.borrow()))
     }
 
     /// A copy of everything captured so far.
     pub fn to_vec(&self) -> Vec<u8> {
-        self.0.borrow().clone()
+        self.0.with(|b| b.borrow().clone())
     }
 
     /// Empties the buffer.
     pub fn clear(&self) {
-        self.0.borrow_mut().clear();
+        self.0.with(|b| b.borrow_mut().clear());
     }
 
     /// Address and length of the buffer in the guest's memory (valid until
     /// the next write).
     pub fn raw_parts(&self) -> (usize, usize) {
-        let b = self.0.borrow();
-        (b.as_ptr() as usize, b.len())
+        self.0.with(|b| {
+            let b = b.borrow();
+            (b.as_ptr() as usize, b.len())
+        })
     }
 }
 
 /// Captured standard output.
-pub static STDOUT: Capture = Capture::new();
+pub static STDOUT: Capture = Capture(global!(RefCell<Vec<u8>> = RefCell::new(Vec::new())));
 /// Captured standard error.
-pub static STDERR: Capture = Capture::new();
+pub static STDERR: Capture = Capture(global!(RefCell<Vec<u8>> = RefCell::new(Vec::new())));
 
-/// The bytes a captured stdin hands out.
-pub struct Input(RefCell<(Vec<u8>, usize)>);
-// SAFETY: a guest runs on one thread (wasm32 without shared memory).
-unsafe impl Sync for Input {}
+/// The bytes a captured stdin hands out: [`STDIN`].
+pub struct Input(Global<RefCell<(Vec<u8>, usize)>>);
 
 impl Input {
     /// Replaces what stdin will read.
     pub fn set(&self, bytes: &[u8]) {
-        *self.0.borrow_mut() = (bytes.to_vec(), 0);
+        self.0
+            .with(|input| *input.borrow_mut() = (bytes.to_vec(), 0));
     }
 
     fn read(&self, buf: &mut [u8]) -> usize {
-        let mut input = self.0.borrow_mut();
-        let (bytes, at) = &mut *input;
-        let n = buf.len().min(bytes.len() - *at);
-        buf[..n].copy_from_slice(&bytes[*at..*at + n]);
-        *at += n;
-        n
+        self.0.with(|input| {
+            let mut input = input.borrow_mut();
+            let (bytes, at) = &mut *input;
+            let n = buf.len().min(bytes.len() - *at);
+            buf[..n].copy_from_slice(&bytes[*at..*at + n]);
+            *at += n;
+            n
+        })
     }
 }
 
 /// Captured standard input (empty unless a host sets it).
-pub static STDIN: Input = Input(RefCell::new((Vec::new(), 0)));
+pub static STDIN: Input = Input(global!(RefCell<(Vec<u8>, usize)> = RefCell::new((Vec::new(), 0))));
 
 #[cfg(test)]
 mod tests {

@@ -14,7 +14,7 @@ use core::cell::OnceCell;
 use wasi_virt::abi::pack::{ClockMode, ExitMode, Image, RandomMode, StreamMode};
 use wasi_virt::fs::{EmbeddedNode, LazyDir, Preopen, Vfs};
 use wasi_virt::stdio::{StdioConfig, Stream};
-use wasi_virt::{SeededRandom, StringList};
+use wasi_virt::{OneThread, SeededRandom, StringList};
 
 use crate::subsystems::{CLOCK, STDIO};
 use crate::tree::DIRS;
@@ -35,17 +35,13 @@ pub struct State {
     pub exit: ExitMode,
 }
 
-struct Cell(OnceCell<State>);
-// SAFETY: a guest runs on one thread (wasm32 without shared memory).
-unsafe impl Sync for Cell {}
-
-static STATE: Cell = Cell(OnceCell::new());
+static STATE: OneThread<OnceCell<State>> = OneThread::new(OnceCell::new());
 static ARGS: StringList = StringList::new(&[]);
 static ENV: StringList = StringList::new(&[]);
 
 /// The state, read from the config image on the first call.
 pub fn state() -> &'static State {
-    STATE.0.get_or_init(read)
+    STATE.get_or_init(read)
 }
 
 /// The filesystem.

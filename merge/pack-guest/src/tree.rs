@@ -4,10 +4,10 @@
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
-use wasi_virt::Errno;
 use wasi_virt::abi::pack::Entry;
 use wasi_virt::fs::{BlobFile, BlobSource, DirSource, EmbeddedNode, LazyDir};
 use wasi_virt::memory::Caller;
+use wasi_virt::{Errno, OneThread};
 
 use crate::state::state;
 
@@ -63,12 +63,10 @@ impl BlobSource for PackBlob {
 /// kept (and never freed), so that `Vfs::reset` does not decode again;
 /// sorted by id, for a binary search.
 #[allow(clippy::type_complexity)]
-pub struct PackDirs(RefCell<Vec<(u32, &'static [(&'static str, EmbeddedNode)])>>);
-// SAFETY: a guest runs on one thread (wasm32 without shared memory).
-unsafe impl Sync for PackDirs {}
+pub struct PackDirs(OneThread<RefCell<Vec<(u32, &'static [(&'static str, EmbeddedNode)])>>>);
 
 /// The directories of the config image.
-pub static DIRS: PackDirs = PackDirs(RefCell::new(Vec::new()));
+pub static DIRS: PackDirs = PackDirs(OneThread::new(RefCell::new(Vec::new())));
 
 impl DirSource for PackDirs {
     fn entries(&self, id: u32) -> &'static [(&'static str, EmbeddedNode)] {

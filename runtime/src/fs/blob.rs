@@ -81,7 +81,7 @@ impl fmt::Debug for LazyDir {
 #[cfg(test)]
 mod tests {
     use alloc::vec::Vec;
-    use core::cell::RefCell;
+    use std::sync::Mutex;
 
     use super::*;
     use crate::fs::{Fs, Preopen, Vfs};
@@ -89,14 +89,13 @@ mod tests {
     use crate::stdio::StdioConfig;
     use crate::types::{lookupflags, rights};
 
-    /// A blob in guest memory, counting the copies into a caller.
-    struct Bytes(&'static [u8], RefCell<Vec<(u32, u32)>>);
-    // SAFETY: tests run the filesystem on one thread.
-    unsafe impl Sync for Bytes {}
+    /// A blob in guest memory, counting the copies into a caller. (A
+    /// source is `Sync`; off wasm a `OneThread` is not, so a lock.)
+    struct Bytes(&'static [u8], Mutex<Vec<(u32, u32)>>);
 
     impl BlobSource for Bytes {
         fn read_to(&self, caller: &Caller, dst: u32, offset: u32, len: u32) -> Result<(), Errno> {
-            self.1.borrow_mut().push((offset, len));
+            self.1.lock().unwrap().push((offset, len));
             let (at, end) = (offset as usize, (offset + len) as usize);
             caller.memory.write(dst, &self.0[at..end])
         }
@@ -105,17 +104,15 @@ mod tests {
         }
     }
 
-    static BLOB: Bytes = Bytes(b"hello, blob!", RefCell::new(Vec::new()));
+    static BLOB: Bytes = Bytes(b"hello, blob!", Mutex::new(Vec::new()));
 
     /// Directory 0 holds `a.txt` ("hello") and directory 1, which holds
     /// `b.txt` ("blob"); it counts how often each is listed.
-    struct Dirs(RefCell<[u32; 2]>);
-    // SAFETY: tests run the filesystem on one thread.
-    unsafe impl Sync for Dirs {}
+    struct Dirs(Mutex<[u32; 2]>);
 
     impl DirSource for Dirs {
         fn entries(&self, id: u32) -> &'static [(&'static str, EmbeddedNode)] {
-            self.0.borrow_mut()[id as usize] += 1;
+            self.0.lock().unwrap()[id as usize] += 1;
             static ROOT: [(&str, EmbeddedNode); 2] = [
                 (
                     "a.txt",
@@ -145,7 +142,7 @@ mod tests {
         }
     }
 
-    static DIRS: Dirs = Dirs(RefCell::new([0; 2]));
+    static DIRS: Dirs = Dirs(Mutex::new([0; 2]));
     static ROOT: EmbeddedNode = EmbeddedNode::Lazy(LazyDir {
         source: &DIRS,
         id: 0,
@@ -181,10 +178,14 @@ mod tests {
     fn blob_files_read_straight_from_the_blob_and_copy_up_on_write() {
         let vfs = Vfs::new(&PREOPENS, &StdioConfig::CAPTURE);
         let fd = open(&vfs, "sub/b.txt");
-        assert_eq!(*DIRS.0.borrow(), [1, 1], "each directory listed once");
+        assert_eq!(
+            *DIRS.0.lock().unwrap(),
+            [1, 1],
+            "each directory listed once"
+        );
         assert_eq!(read(&vfs, fd, 100), b"blob");
         assert_eq!(read(&vfs, fd, 100), b"");
-        assert_eq!(BLOB.1.borrow().as_slice(), [(7, 4)]);
+        assert_eq!(BLOB.1.lock().unwrap().as_slice(), [(7, 4)]);
         let stat = vfs.fd_filestat_get(&FAKE_CALLER, fd).unwrap();
         assert_eq!(stat.size, 4);
 

@@ -227,20 +227,24 @@ fn names(fs: &Vfs, fd: Fd) -> Vec<String> {
 
 // ---- construction and preopens ----
 
-static CLOCK: VirtualClock = VirtualClock::new(VirtualClock::Y2K, 0);
-static STATIC_FS: Vfs =
-    Vfs::new(&[Preopen::new("/", &SITE)], &StdioConfig::CAPTURE).with_clock(&CLOCK);
-
-/// The whole configuration inline, as a guest writes it with `embed_dir!`.
-static INLINE_FS: Vfs = Vfs::new(
-    &[Preopen::new("/", &Dir(&[("a.txt", File(b"a"))]))],
-    &StdioConfig::CAPTURE,
-);
+/// `value`, for as long as the tests run: a guest's clock is a static,
+/// which off wasm it cannot be (not `Sync`, see [`crate::cell`]).
+fn leaked<T>(value: T) -> &'static T {
+    alloc::boxed::Box::leak(alloc::boxed::Box::new(value))
+}
 
 #[test]
-fn a_vfs_is_a_static_with_clock_timestamps() {
-    assert_eq!(INLINE_FS.read_file("/a.txt").unwrap(), b"a");
-    let st = stat(&STATIC_FS, "hello.txt").unwrap();
+fn a_vfs_is_const_with_clock_timestamps() {
+    // The tree inline, as a guest writes it with `embed_dir!`; the `Vfs`
+    // made in a `const` block, as in a guest's static (which off wasm it
+    // cannot be: not `Sync`, see `crate::cell`).
+    static INLINE: [Preopen; 1] = [Preopen::new("/", &Dir(&[("a.txt", File(b"a"))]))];
+    let inline = const { Vfs::new(&INLINE, &StdioConfig::CAPTURE) };
+    assert_eq!(inline.read_file("/a.txt").unwrap(), b"a");
+    let clock = leaked(VirtualClock::new(VirtualClock::Y2K, 0));
+    let root = const { &[Preopen::new("/", &SITE)] };
+    let with_clock = Vfs::new(root, &StdioConfig::CAPTURE).with_clock(clock);
+    let st = stat(&with_clock, "hello.txt").unwrap();
     assert_eq!(
         (st.filetype, st.size, st.nlink),
         (Filetype::RegularFile, 13, 1)
@@ -1099,36 +1103,36 @@ fn sizes_grow_and_shrink() {
 
 #[test]
 fn times_are_set_by_value_or_now() {
-    static CLOCK: VirtualClock = VirtualClock::new(1_000, 0);
-    static FS: Vfs = Vfs::new(&PREOPENS, &StdioConfig::IGNORE).with_clock(&CLOCK);
-    let fd = open(&FS, "hello.txt", 0, FILE_RIGHTS).unwrap();
+    let clock = leaked(VirtualClock::new(1_000, 0));
+    let fs = Vfs::new(&PREOPENS, &StdioConfig::IGNORE).with_clock(clock);
+    let fd = open(&fs, "hello.txt", 0, FILE_RIGHTS).unwrap();
     assert_eq!(
-        FS.fd_filestat_set_times(C, fd, 5, 6, (fstflags::ATIM | fstflags::MTIM) as u32),
+        fs.fd_filestat_set_times(C, fd, 5, 6, (fstflags::ATIM | fstflags::MTIM) as u32),
         Ok(())
     );
-    let st = FS.fd_filestat_get(C, fd).unwrap();
+    let st = fs.fd_filestat_get(C, fd).unwrap();
     assert_eq!((st.atim, st.mtim, st.ctim), (5, 6, 1_000));
     let both = (fstflags::ATIM | fstflags::ATIM_NOW) as u32;
     assert_eq!(
-        FS.fd_filestat_set_times(C, fd, 5, 6, both),
+        fs.fd_filestat_set_times(C, fd, 5, 6, both),
         Err(Errno::Inval)
     );
     assert_eq!(
-        FS.fd_filestat_set_times(C, fd, 0, 0, 1 << 4),
+        fs.fd_filestat_set_times(C, fd, 0, 0, 1 << 4),
         Err(Errno::Inval)
     );
-    assert_eq!(FS.fd_filestat_set_times(C, 1, 0, 0, 0), Err(Errno::Badf));
-    CLOCK.advance_to(crate::types::Clockid::Realtime, 2_000);
+    assert_eq!(fs.fd_filestat_set_times(C, 1, 0, 0, 0), Err(Errno::Badf));
+    clock.advance_to(crate::types::Clockid::Realtime, 2_000);
     let (p, l) = put(PATH, b"docs");
     let now = fstflags::MTIM_NOW as u32;
     assert_eq!(
-        FS.path_filestat_set_times(C, ROOT, FOLLOW, p, l, 0, 0, now),
+        fs.path_filestat_set_times(C, ROOT, FOLLOW, p, l, 0, 0, now),
         Ok(())
     );
-    assert_eq!(stat(&FS, "docs").unwrap().mtim, 2_000);
-    write(&FS, fd, b"x").unwrap();
+    assert_eq!(stat(&fs, "docs").unwrap().mtim, 2_000);
+    write(&fs, fd, b"x").unwrap();
     assert_eq!(
-        FS.fd_filestat_get(C, fd).unwrap().mtim,
+        fs.fd_filestat_get(C, fd).unwrap().mtim,
         2_000,
         "writes touch mtim"
     );

@@ -11,6 +11,7 @@ use super::embedded::EmbeddedNode;
 use super::fd_table::{FdTable, Handle, Node};
 use super::path::{self, Follow, PATH_MAX, Target};
 use super::tree::{Content, Ino, Kind, Tree};
+use crate::cell::OneThread;
 use crate::clock::Clock;
 use crate::memory::Caller;
 use crate::stdio::Stdio;
@@ -100,13 +101,13 @@ impl Preopen {
 /// by case, each remaining difference listed with its reason.
 pub struct Vfs {
     preopens: &'static [Preopen],
-    stdio: &'static dyn Stdio,
-    clock: Option<&'static dyn Clock>,
-    state: RefCell<Option<State>>,
+    // The stdio and the clock need not be `Sync` (a guest's own may hold
+    // cells, as `VirtualClock` does): shared without it, they are
+    // `OneThread`s, as the state is.
+    stdio: OneThread<&'static dyn Stdio>,
+    clock: OneThread<Option<&'static dyn Clock>>,
+    state: OneThread<RefCell<Option<State>>>,
 }
-
-// SAFETY: a guest runs on one thread (wasm32 without shared memory).
-unsafe impl Sync for Vfs {}
 
 /// Everything that changes at run time.
 struct State {
@@ -141,9 +142,9 @@ impl Vfs {
     pub const fn new(preopens: &'static [Preopen], stdio: &'static dyn Stdio) -> Vfs {
         Vfs {
             preopens,
-            stdio,
-            clock: None,
-            state: RefCell::new(None),
+            stdio: OneThread::new(stdio),
+            clock: OneThread::new(None),
+            state: OneThread::new(RefCell::new(None)),
         }
     }
 
@@ -154,15 +155,15 @@ impl Vfs {
     ///
     /// [`VirtualClock`]: crate::clock::VirtualClock
     pub const fn with_clock(self, clock: &'static dyn Clock) -> Vfs {
-        let (preopens, stdio) = (self.preopens, self.stdio);
+        let (preopens, stdio) = (self.preopens, *OneThread::inner(&self.stdio));
         // A `const fn` cannot run the state's drop glue; a builder is called
         // on a fresh `Vfs` whose state is still empty, so nothing leaks.
         core::mem::forget(self);
         Vfs {
             preopens,
-            stdio,
-            clock: Some(clock),
-            state: RefCell::new(None),
+            stdio: OneThread::new(stdio),
+            clock: OneThread::new(Some(clock)),
+            state: OneThread::new(RefCell::new(None)),
         }
     }
 
@@ -664,7 +665,7 @@ impl Fs for Vfs {
         let read = |cx: &mut Ctx<'_>| cx.fd_read(fd, iovs, iovs_len);
         match self.file_or_stdio(caller, fd, crate::types::rights::FD_READ, read)? {
             FileOrStdio::File(n) => Ok(n),
-            FileOrStdio::Stdio(0) => super::io::read_stdin(self.stdio, caller, iovs, iovs_len),
+            FileOrStdio::Stdio(0) => super::io::read_stdin(*self.stdio, caller, iovs, iovs_len),
             FileOrStdio::Stdio(_) => Err(Errno::Badf),
         }
     }
@@ -708,7 +709,7 @@ impl Fs for Vfs {
             FileOrStdio::File(n) => Ok(n),
             FileOrStdio::Stdio(0) => Err(Errno::Badf),
             FileOrStdio::Stdio(stream) => {
-                super::io::write_stdio(self.stdio, caller, stream, iovs, iovs_len)
+                super::io::write_stdio(*self.stdio, caller, stream, iovs, iovs_len)
             }
         }
     }

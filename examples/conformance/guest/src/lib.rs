@@ -15,6 +15,7 @@
 
 use core::cell::RefCell;
 
+use wasi_virt::OneThread;
 use wasi_virt::fs::{EmbeddedNode, Preopen, Vfs};
 use wasi_virt::prelude::*;
 
@@ -72,10 +73,7 @@ pub extern "C" fn conformance_set_env(ptr: i32, len: i32) {
     ENV.set(unsafe { strings(ptr, len) });
 }
 
-struct Dump(RefCell<String>);
-// SAFETY: a guest runs on one thread.
-unsafe impl Sync for Dump {}
-static DUMP: Dump = Dump(RefCell::new(String::new()));
+static DUMP: OneThread<RefCell<String>> = OneThread::new(RefCell::new(String::new()));
 
 /// Dumps preopen `index` into a buffer; returns its length.
 #[unsafe(no_mangle)]
@@ -85,12 +83,12 @@ pub extern "C" fn conformance_dump(index: i32) -> i32 {
         .map(|p| FS.dump(p.path()))
         .unwrap_or_default();
     let len = text.len() as i32;
-    *DUMP.0.borrow_mut() = text;
+    *DUMP.borrow_mut() = text;
     len
 }
 
 /// Where the last `conformance_dump` is.
 #[unsafe(no_mangle)]
 pub extern "C" fn conformance_dump_ptr() -> i32 {
-    DUMP.0.borrow().as_ptr() as i32
+    DUMP.borrow().as_ptr() as i32
 }
