@@ -171,6 +171,9 @@ fn describe_imports(m: &Module, merged: Option<&[provenance::Entry]>) -> Vec<Imp
                 match entry.map(|e| &e.origin) {
                     Some(Origin::Passthrough) => "host passthrough".to_string(),
                     Some(Origin::Guest) => "kept from the guest".to_string(),
+                    Some(Origin::SharedGuestMemory) => {
+                        "the guest's memory, shared by every thread".to_string()
+                    }
                     Some(Origin::Target(t)) => format!("kept from target `{t}`"),
                     None if i.module == preview1::MODULE => "host passthrough".to_string(),
                     None => "kept".to_string(),

@@ -128,6 +128,9 @@ pub struct Report {
     pub pack: Option<pack::PackReport>,
     /// Things worth saying that are not errors.
     pub warnings: Vec<String>,
+    /// Whether the output is a threads output (a `wasm32-wasip1-threads`
+    /// program: shared memories, `wasi.thread-spawn`).
+    pub threads: bool,
 }
 
 /// Merges `guest` and its `targets` into one module that imports no WASI.
@@ -166,6 +169,7 @@ pub fn merge(guest: Input, targets: &[TargetInput], options: &Options) -> Result
         options.unwind,
     )?;
     let mut report = Report {
+        threads: targets.iter().any(|t| t.module.is_threads()),
         targets: targets
             .iter()
             .map(|t| (t.module.name.clone(), t.name.clone()))

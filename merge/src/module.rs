@@ -127,6 +127,36 @@ impl<'a> Module<'a> {
             .map(|(index, (position, import, ty))| (index as u32, position, import, ty))
     }
 
+    /// Whether this is a wasi-threads program: it imports a shared memory
+    /// (`wasm32-wasip1-threads`).
+    pub fn is_threads(&self) -> bool {
+        self.imports
+            .iter()
+            .any(|i| matches!(i.ty, TypeRef::Memory(t) if t.shared))
+    }
+
+    /// The global the `name` section calls `name` (`__stack_pointer`), if
+    /// there is one and it can be read.
+    pub fn global_named(&self, name: &str) -> Option<u32> {
+        let custom = self.customs.iter().find(|c| c.name() == "name")?;
+        let reader = wasmparser::NameSectionReader::new(wasmparser::BinaryReader::new(
+            custom.data(),
+            custom.data_offset(),
+        ));
+        for subsection in reader {
+            let Ok(wasmparser::Name::Global(names)) = subsection else {
+                continue;
+            };
+            for naming in names {
+                let naming = naming.ok()?;
+                if naming.name == name {
+                    return Some(naming.index);
+                }
+            }
+        }
+        None
+    }
+
     /// The data of every custom section called `name`, concatenated in order.
     pub fn custom_sections(&self, name: &str) -> Option<Vec<u8>> {
         let mut found = None;

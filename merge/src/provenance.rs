@@ -32,6 +32,7 @@ pub fn encode(entries: &[Entry]) -> String {
         let origin = match &e.origin {
             Origin::Passthrough => "passthrough".to_string(),
             Origin::Guest => "guest".to_string(),
+            Origin::SharedGuestMemory => "shared-guest-memory".to_string(),
             Origin::Target(t) => format!("target:{t}"),
         };
         out.push_str(&format!("{origin}\t{}\t{}\n", e.module, e.name));
@@ -87,6 +88,7 @@ pub fn parse(bytes: &[u8]) -> Vec<Entry> {
             let origin = match fields.next()? {
                 "passthrough" => Origin::Passthrough,
                 "guest" => Origin::Guest,
+                "shared-guest-memory" => Origin::SharedGuestMemory,
                 other => Origin::Target(other.strip_prefix("target:")?.to_string()),
             };
             Some(Entry {

@@ -91,6 +91,8 @@ pub enum Origin {
     Guest,
     /// Host WASI the guest asked for through `wasi-virt:passthrough`.
     Passthrough,
+    /// The guest's memory, shared by every thread of a threads program.
+    SharedGuestMemory,
 }
 
 /// One function of a target's memory bridge.

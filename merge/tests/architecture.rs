@@ -7,7 +7,7 @@
 use std::path::Path;
 
 /// Every pass and helper of a pass, in pipeline order.
-const PIPELINE: [&str; 14] = [
+const PIPELINE: [&str; 15] = [
     "read_manifest",
     "bind_targets",
     "check_imports",
@@ -15,6 +15,7 @@ const PIPELINE: [&str; 14] = [
     "wrap_unreachable",
     "control",
     "rewire_imports",
+    "threads",
     "bridge_memories",
     "generated",
     "reset",

@@ -131,6 +131,7 @@ pub(crate) fn run(
         record(&passthrough, &config.stub_imports, &dirs).as_bytes(),
     );
     let report = Report {
+        threads: targets[0].module.is_threads(),
         targets: vec![(app.name.to_string(), pack::TARGET.to_string())],
         encode: timings.encode,
         validate: timings.validate,

@@ -34,6 +34,7 @@ pub fn run(
     check_plug_exports(manifest, guest, targets)?;
     check_snapshot0_adapters(guest, targets, &roles)?;
     roles.push(check_guest(manifest, guest, targets, stubs)?);
+    check_threads(manifest, targets, &roles)?;
     debug_assert!(
         roles
             .iter()
@@ -42,6 +43,42 @@ pub fn run(
         "every plug a role names was checked to exist"
     );
     Ok(roles)
+}
+
+/// What a threads program cannot have yet, refused with the reason.
+fn check_threads(manifest: &Manifest, targets: &[Target], roles: &[Vec<Role>]) -> Result<()> {
+    let Some(threads) = targets.iter().position(|t| t.module.is_threads()) else {
+        return Ok(());
+    };
+    let t = &targets[threads];
+    if targets.len() > 1 {
+        bail!(
+            "{} is a threads program (wasm32-wasip1-threads): it must be the guest's only target",
+            t.module.name
+        );
+    }
+    if manifest.wrapped.contains(&t.name) {
+        bail!(
+            "{} is a threads program (wasm32-wasip1-threads): wrap_unreachable! does not support threads programs yet",
+            t.module.name
+        );
+    }
+    let resets = roles.last().into_iter().flatten().any(|r| {
+        matches!(
+            r,
+            Role::Control {
+                op: ControlOp::Reset,
+                ..
+            }
+        )
+    });
+    if resets {
+        bail!(
+            "{} is a threads program (wasm32-wasip1-threads): reset does not support threads programs (its other threads would run on)",
+            t.module.name
+        );
+    }
+    Ok(())
 }
 
 /// The guest's function index of the plug export for `function` of
@@ -71,9 +108,22 @@ fn check_target(
             roles.push(Role::Generated(Generated::Trap));
             continue;
         }
+        // A threads program's shared memory stays an import: every
+        // thread's instance imports the same one.
+        if let TypeRef::Memory(memory) = import.ty
+            && memory.shared
+            && m.memory_imports == 1
+            && m.memories.is_empty()
+        {
+            roles.push(Role::Keep {
+                module: import.module.to_string(),
+                origin: Origin::Target(target.name.clone()),
+            });
+            continue;
+        }
         let (TypeRef::Func(ty) | TypeRef::FuncExact(ty)) = import.ty else {
             bail!(
-                "{} imports a {} ({}::{}); targets that import memories, tables, globals or tags are not supported yet",
+                "{} imports a {} ({}::{}); targets that import memories (other than a threads program's one shared memory), tables, globals or tags are not supported yet",
                 m.name,
                 kind_name(&import.ty),
                 import.module,
@@ -414,7 +464,7 @@ fn check_bridge(guest: &Module, import: &Import, ty: u32, target: &Target) -> Re
             import.name
         ),
     }
-    if target.module.memories.is_empty() {
+    if target.module.memories.is_empty() && target.module.memory_imports == 0 {
         bail!(
             "{} imports {}::{}, but target `{}` ({}) has no memory",
             guest.name,

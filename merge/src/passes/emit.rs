@@ -23,6 +23,7 @@ use wasmparser::FunctionBody;
 
 use super::control::Control;
 use super::layout::{NewFunc, Plan};
+use super::threads::{GUEST_MEMORY, Threads};
 use super::wrap_unreachable;
 use crate::index::{IndexMap, Remap, at, in_function, patch_body};
 use crate::module::Module;
@@ -31,19 +32,27 @@ use crate::provenance;
 /// Below this many bytes of code, threads cost more than they save.
 const PARALLEL_THRESHOLD: usize = 1 << 20;
 
-/// Encodes the output of `plan` and `control` from `modules` (targets,
-/// then the guest).
-pub fn run(plan: &Plan, modules: &[&Module], control: &Control) -> Result<Vec<u8>> {
+/// Encodes the output of `plan`, `control` and `threads` from `modules`
+/// (targets, then the guest).
+pub fn run(
+    plan: &Plan,
+    modules: &[&Module],
+    control: &Control,
+    threads: Option<&Threads>,
+) -> Result<Vec<u8>> {
     let mut out = wasm_encoder::Module::new();
     out.section(&types(plan, modules)?);
-    let (imports, entries) = imports(plan, modules)?;
+    let (imports, entries) = imports(plan, modules, threads)?;
     if !imports.is_empty() {
         out.section(&imports);
     }
     out.section(&functions(plan, modules));
     let mut sections = Definitions::default();
     for (mi, m) in modules.iter().enumerate() {
-        sections.add(plan, control, mi, m)?;
+        // A threads output imports the guest's memory, shared, and applies
+        // its data once (see `threads`).
+        let guest_shared = threads.is_some() && mi == plan.guest();
+        sections.add(plan, control, mi, m, guest_shared)?;
     }
     for g in &plan.globals {
         sections
@@ -76,7 +85,7 @@ pub fn run(plan: &Plan, modules: &[&Module], control: &Control) -> Result<Vec<u8
     if !globals.is_empty() {
         out.section(&globals);
     }
-    out.section(&exports(plan, modules)?);
+    out.section(&exports(plan, modules, threads)?);
     if let Some(start) = start(plan, modules)? {
         out.section(&StartSection {
             function_index: start,
@@ -93,6 +102,7 @@ pub fn run(plan: &Plan, modules: &[&Module], control: &Control) -> Result<Vec<u8
     if modules.iter().any(|m| m.has_data_count)
         || plan.pack.is_some()
         || control.passive.contains(&true)
+        || threads.is_some()
     {
         out.section(&DataCountSection { count: data.len() });
     }
@@ -135,8 +145,13 @@ fn types(plan: &Plan, modules: &[&Module]) -> Result<TypeSection> {
     Ok(types)
 }
 
-/// The kept imports, and what `inspect` is told about each.
-fn imports(plan: &Plan, modules: &[&Module]) -> Result<(ImportSection, Vec<provenance::Entry>)> {
+/// The kept imports (and a threads output's shared guest memory), and what
+/// `inspect` is told about each.
+fn imports(
+    plan: &Plan,
+    modules: &[&Module],
+    threads: Option<&Threads>,
+) -> Result<(ImportSection, Vec<provenance::Entry>)> {
     let mut imports = ImportSection::new();
     let mut entries = Vec::new();
     for kept in &plan.kept {
@@ -150,6 +165,19 @@ fn imports(plan: &Plan, modules: &[&Module]) -> Result<(ImportSection, Vec<prove
             origin: kept.origin.clone(),
             module: kept.output_module.clone(),
             name: import.name.to_string(),
+        });
+    }
+    if let Some(threads) = threads {
+        let (module, name) = GUEST_MEMORY;
+        imports.import(
+            module,
+            name,
+            wasm_encoder::EntityType::Memory(threads.guest_memory),
+        );
+        entries.push(provenance::Entry {
+            origin: crate::types::Origin::SharedGuestMemory,
+            module: module.to_string(),
+            name: name.to_string(),
         });
     }
     Ok((imports, entries))
@@ -184,15 +212,23 @@ struct Definitions {
 }
 
 impl Definitions {
-    /// Input `mi`'s tables, memories, tags, globals, elements and data.
-    fn add(&mut self, plan: &Plan, control: &Control, mi: usize, m: &Module) -> Result<()> {
+    /// Input `mi`'s tables, memories, tags, globals, elements and data;
+    /// with `shared`, its memory is imported instead and its data passive.
+    fn add(
+        &mut self,
+        plan: &Plan,
+        control: &Control,
+        mi: usize,
+        m: &Module,
+        shared: bool,
+    ) -> Result<()> {
         let mut r = remap(plan, mi);
         let e = |e| at(m, e);
         if let Some(s) = &m.table_section {
             r.parse_table_section(&mut self.tables, s.clone())
                 .map_err(e)?;
         }
-        for memory in &m.memories {
+        for memory in m.memories.iter().filter(|_| !shared) {
             self.memories.memory(r.memory_type(*memory).map_err(e)?);
         }
         if let Some(s) = &m.tag_section {
@@ -223,7 +259,7 @@ impl Definitions {
             None => {}
         }
         match &m.data_section {
-            Some(s) if passive => {
+            Some(s) if passive || shared => {
                 for segment in s.clone() {
                     let segment = segment.map_err(|err| e(err.into()))?;
                     let segment = wasmparser::Data {
@@ -270,8 +306,10 @@ fn global_init(i64: bool, init: i64) -> wasm_encoder::ConstExpr {
 }
 
 /// The guest decides the output's API; its internal exports are only for
-/// the merge. Then the first target's re-exports (`pack`).
-fn exports(plan: &Plan, modules: &[&Module]) -> Result<ExportSection> {
+/// the merge. Then the first target's re-exports (`pack`), and what a
+/// threads output adds (`wasi_thread_start`); a threads output's guest
+/// functions are entered through the lock.
+fn exports(plan: &Plan, modules: &[&Module], threads: Option<&Threads>) -> Result<ExportSection> {
     let mut exports = ExportSection::new();
     let guest = plan.guest();
     let g = modules[guest];
@@ -283,11 +321,23 @@ fn exports(plan: &Plan, modules: &[&Module]) -> Result<ExportSection> {
         {
             continue;
         }
-        remap(plan, guest)
-            .parse_export(&mut exports, *export)
-            .map_err(|e| at(g, e))?;
+        let entry = threads.and_then(|t| t.entry(export.index));
+        match entry {
+            Some(f) if export.kind == wasmparser::ExternalKind::Func => {
+                exports.export(export.name, wasm_encoder::ExportKind::Func, f);
+            }
+            _ => {
+                remap(plan, guest)
+                    .parse_export(&mut exports, *export)
+                    .map_err(|e| at(g, e))?;
+            }
+        }
     }
+    let added = threads.map_or(&[][..], |t| &t.exports[..]);
     for (name, target_name) in &plan.target_exports {
+        if added.iter().any(|(n, _)| n == name) {
+            continue;
+        }
         let t = modules[0];
         let export = t
             .exports
@@ -298,6 +348,9 @@ fn exports(plan: &Plan, modules: &[&Module]) -> Result<ExportSection> {
         remap(plan, 0)
             .parse_export(&mut exports, renamed)
             .map_err(|e| at(t, e))?;
+    }
+    for (name, f) in added {
+        exports.export(name, wasm_encoder::ExportKind::Func, *f);
     }
     Ok(exports)
 }
@@ -571,7 +624,7 @@ mod tests {
         let mut plan = layout::run(&modules, &roles, Default::default());
         rewire_imports::run(&mut plan, &modules, &roles, &[]).unwrap();
         bridge_memories::run(&mut plan);
-        run(&plan, &modules, &Control::default()).unwrap()
+        run(&plan, &modules, &Control::default(), None).unwrap()
     }
 
     #[test]

@@ -95,6 +95,9 @@ pub enum FuncKind {
     StartWrapper,
     /// Run control: entries, traps, control functions, reset (`control`).
     Control,
+    /// The lock around the guest, its data's once-applier and
+    /// `wasi_thread_start`, for a threads program (`threads`).
+    Threads,
 }
 
 /// A global the merge adds: mutable, `i32` or `i64`.
@@ -457,7 +460,10 @@ fn add_generated(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) {
 /// import that stays is its own, and those precede its WASI imports.
 fn keeps_its_indices(modules: &[&Module], roles: &[Vec<Role>]) -> bool {
     let keep = |r: &Role| matches!(r, Role::Keep { .. });
+    // A threads program's WASI calls go through the lock around the guest
+    // (see `threads`), not straight to a trampoline.
     modules.len() > 1
+        && !modules[0].is_threads()
         && roles[0].iter().skip_while(|r| keep(r)).all(|r| !keep(r))
         && roles[1..].iter().flatten().all(|r| !keep(r))
 }

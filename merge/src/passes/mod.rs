@@ -23,6 +23,9 @@
 //! 6. [`rewire_imports`]: each replaced import is pointed at what replaces it
 //!    (a target's WASI import at the guest's plug, a guest's target import at
 //!    the target's export or at run control's entry).
+//!
+//!    Then [`threads`], for a threads program: the guest's memory shared,
+//!    a lock around every way into guest code, `wasi_thread_start`.
 //! 7. The bodies of the functions the merge writes itself:
 //!    [`bridge_memories`] (one `memory.copy`/`memory.fill`/`memory.size`
 //!    each), [`generated`] (traps, `pack`'s data), [`control_bodies`] (with
@@ -43,6 +46,7 @@ pub mod read_manifest;
 pub mod reset;
 pub mod rewire_imports;
 pub mod start;
+pub mod threads;
 pub mod validate;
 pub mod wrap_unreachable;
 
@@ -96,11 +100,12 @@ pub fn merge(
     let mut plan = layout::run(&modules, &roles, extras);
     let control = control::run(&mut plan, &modules, &roles, targets, manifest, unwind)?;
     rewire_imports::run(&mut plan, &modules, &roles, &control.answers)?;
+    let threads = threads::run(&mut plan, &modules, &roles)?;
     bridge_memories::run(&mut plan);
     generated::run(&mut plan);
     control_bodies::run(&mut plan, &modules, &control)?;
     start::run(&mut plan, &modules)?;
-    let bytes = emit::run(&plan, &modules, &control)?;
+    let bytes = emit::run(&plan, &modules, &control, threads.as_ref())?;
     let encoded = Instant::now();
     validate::run(&bytes, &modules)?;
     let timings = Timings {

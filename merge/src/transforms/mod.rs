@@ -16,6 +16,17 @@ use crate::{Options, Report};
 /// Applies the transforms `options` ask for to a validated output, noting
 /// what each did in `report`.
 pub fn finish(bytes: Vec<u8>, options: &Options, report: &mut Report) -> Result<Vec<u8>> {
+    if report.threads {
+        let refused = [
+            (options.single_memory.is_some(), "--single-memory"),
+            (options.component, "--component"),
+        ];
+        if let Some((_, option)) = refused.iter().find(|(on, _)| *on) {
+            anyhow::bail!(
+                "{option} does not support threads programs (wasm32-wasip1-threads) yet: their memories are shared, imported by every thread"
+            );
+        }
+    }
     let mut bytes = bytes;
     if let Some(order) = options.single_memory {
         let (single, done) =

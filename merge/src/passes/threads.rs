@@ -1,0 +1,401 @@
+//! Pass 6b: threads, for a target built for `wasm32-wasip1-threads` (it
+//! imports a shared memory and `wasi.thread-spawn`, and exports
+//! `wasi_thread_start`).
+//!
+//! A wasi-threads host runs one instance of the output per thread, each
+//! importing the same memories; a memory a module *defines* is a fresh copy
+//! in every instance. So that every thread sees one filesystem, one fd
+//! table, one stdout, the guest's memory becomes a shared memory the output
+//! imports too ([`GUEST_MEMORY`]), one page larger than the guest's: that
+//! page, which the guest never sees, holds the lock and the once-flag below.
+//! The guest's active data segments become passive, applied once by the
+//! first instance (a once-flag, as wasm-ld does for a threads module).
+//!
+//! The guest is not built for threads, and must not be entered by two
+//! threads at once: every way into guest code takes one process-wide lock
+//! (`memory.atomic.wait32`/`notify` on a word of that page), every way out
+//! releases it. In: a target's WASI call (its plug), the host's call of a
+//! guest export. Out: the guest's call of a target export, and of a host
+//! import (a real sleep under `--clock host`, an inherited stdout), so that
+//! a thread that blocks in the host does not hold the others up. A thread's
+//! guest frames stay live while it is out, so each thread has a guest stack
+//! of its own: `wasi_thread_start`, which the output exports, takes
+//! [`STACK_PAGES`] pages of the guest's memory for the new thread's guest
+//! stack before it enters the target's. Per instance stay what must: the
+//! stack pointer, the run control globals.
+
+use anyhow::{Result, bail};
+use wasm_encoder::{BlockType, Function, Instruction, MemArg, MemArgTarget, MemoryType};
+use wasmparser::{DataKind, FuncType, Operator};
+
+use super::layout::{FuncKind, Plan};
+use crate::module::Module;
+use crate::types::{Origin, Role};
+
+/// The import of the guest's shared memory: (module, name).
+pub const GUEST_MEMORY: (&str, &str) = ("wasi-virt", "guest-memory");
+
+/// The target's export the host calls in each new thread.
+pub const THREAD_START: &str = "wasi_thread_start";
+
+/// A guest stack per spawned thread: 4 pages (256 KiB).
+pub const STACK_PAGES: u32 = 4;
+
+/// The guest memory's maximum when the guest declares none (1 GiB, as
+/// wasm-ld gives a threads module): a shared memory must have one.
+const DEFAULT_MAXIMUM: u64 = 16384;
+
+/// What this pass decided, for `emit`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Threads {
+    /// The guest's memory as the output imports it.
+    pub guest_memory: MemoryType,
+    /// Exports the output adds: (name, function index).
+    pub exports: Vec<(String, u32)>,
+    /// Guest function exports that go through a wrapper that takes the
+    /// lock: (the guest's function index, the wrapper's output index).
+    pub entries: Vec<(u32, u32)>,
+}
+
+impl Threads {
+    /// The wrapper of guest function `func`, if it has one.
+    pub fn entry(&self, func: u32) -> Option<u32> {
+        self.entries.iter().find(|e| e.0 == func).map(|e| e.1)
+    }
+}
+
+/// The addresses this pass keeps in the guest memory's extra page.
+#[derive(Clone, Copy)]
+struct Words {
+    /// The guest memory's output index.
+    memory: u32,
+    /// The lock: 0 free, 1 held.
+    lock: u32,
+    /// The once-flag of the guest's data: 0, 1 being applied, 2 applied.
+    once: u32,
+}
+
+/// Makes the output a threads output when the first target is a threads
+/// program; `None` (and nothing changed) otherwise.
+pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<Option<Threads>> {
+    if !modules.first().is_some_and(|m| m.is_threads()) {
+        return Ok(None);
+    }
+    let guest = plan.guest();
+    let g = modules[guest];
+    let Some(memory) = g.memories.first() else {
+        bail!("{}: a guest for a threads program needs a memory", g.name);
+    };
+    if g.start.is_some() {
+        bail!(
+            "{}: a guest with a start function cannot run with a threads program (it would run again in every thread)",
+            g.name
+        );
+    }
+    let reserved = u32::try_from(memory.initial * 65536)
+        .map_err(|_| anyhow::anyhow!("{}: the guest's memory is too large", g.name))?;
+    let words = Words {
+        memory: plan.maps[guest].memories[0],
+        lock: reserved,
+        once: reserved + 4,
+    };
+    let guest_memory = MemoryType {
+        minimum: memory.initial + 1,
+        maximum: Some(
+            memory
+                .maximum
+                .unwrap_or(DEFAULT_MAXIMUM)
+                .max(memory.initial + 1),
+        ),
+        memory64: false,
+        shared: true,
+        page_size_log2: None,
+    };
+    wrap_target_imports(plan, modules[0], &roles[0], words);
+    wrap_guest_imports(plan, g, &roles[guest], words);
+    let entries = wrap_guest_exports(plan, g, words);
+    let init = init_guest_data(plan, g, words)?;
+    plan.start_wrapper();
+    plan.start.first.push(init);
+    let thread_start = thread_start(plan, modules, words)?;
+    Ok(Some(Threads {
+        guest_memory,
+        exports: vec![(THREAD_START.to_string(), thread_start)],
+        entries,
+    }))
+}
+
+/// Which way a wrapper crosses into or out of the guest.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Crossing {
+    /// Into guest code: take the lock, call, release it.
+    In,
+    /// Out of guest code: release the lock, call, take it again.
+    Out,
+}
+
+/// A function of type `ty` (an input's type, of output index `ty_out`)
+/// that crosses `way` around a call of `callee`; its index.
+fn wrapper(
+    plan: &mut Plan,
+    ty: &FuncType,
+    ty_out: u32,
+    callee: u32,
+    way: Crossing,
+    words: Words,
+) -> u32 {
+    let mut f = Function::new([]);
+    let (before, after) = match way {
+        Crossing::In => (
+            lock as fn(&mut Function, Words),
+            unlock as fn(&mut Function, Words),
+        ),
+        Crossing::Out => (
+            unlock as fn(&mut Function, Words),
+            lock as fn(&mut Function, Words),
+        ),
+    };
+    before(&mut f, words);
+    for p in 0..ty.params().len() as u32 {
+        f.instruction(&Instruction::LocalGet(p));
+    }
+    f.instruction(&Instruction::Call(callee));
+    after(&mut f, words);
+    f.instruction(&Instruction::End);
+    let index = plan.add_func(ty_out, FuncKind::Threads);
+    plan.new_func_mut(index)
+        .expect("a function the plan just allocated")
+        .body = Some(f);
+    index
+}
+
+/// Each WASI import of the target calls its plug through a wrapper that
+/// takes the lock.
+fn wrap_target_imports(plan: &mut Plan, m: &Module, roles: &[Role], words: Words) {
+    for (fi, position, _, ty) in m.func_imports() {
+        if !matches!(roles[position], Role::Plug { .. }) {
+            continue;
+        }
+        let Some(func_type) = m.types[ty as usize].clone() else {
+            continue;
+        };
+        let callee = plan.maps[0].funcs[fi as usize];
+        let ty_out = plan.maps[0].type_offset + ty;
+        let w = wrapper(plan, &func_type, ty_out, callee, Crossing::In, words);
+        plan.maps[0].funcs[fi as usize] = w;
+    }
+}
+
+/// The guest's calls of a target's export and of host imports release the
+/// lock while they run.
+fn wrap_guest_imports(plan: &mut Plan, g: &Module, roles: &[Role], words: Words) {
+    let guest = plan.guest();
+    for (fi, position, _, ty) in g.func_imports() {
+        let out = match &roles[position] {
+            Role::TargetExport { .. } => true,
+            Role::Keep { origin, .. } => *origin == Origin::Passthrough,
+            _ => false,
+        };
+        let Some(func_type) = g.types[ty as usize].clone().filter(|_| out) else {
+            continue;
+        };
+        let callee = plan.maps[guest].funcs[fi as usize];
+        let ty_out = plan.maps[guest].type_offset + ty;
+        let w = wrapper(plan, &func_type, ty_out, callee, Crossing::Out, words);
+        plan.maps[guest].funcs[fi as usize] = w;
+    }
+}
+
+/// Every function the guest exports to the host takes the lock.
+fn wrap_guest_exports(plan: &mut Plan, g: &Module, words: Words) -> Vec<(u32, u32)> {
+    let guest = plan.guest();
+    let mut entries = Vec::new();
+    for export in &g.exports {
+        if export.kind != wasmparser::ExternalKind::Func
+            || export
+                .name
+                .starts_with(wasi_virt_abi::names::INTERNAL_EXPORT_PREFIX)
+            || entries.iter().any(|(f, _)| *f == export.index)
+        {
+            continue;
+        }
+        let Some(func_type) = g.func_type(export.index).cloned() else {
+            continue;
+        };
+        let ty_out = plan.maps[guest].type_offset + g.func_types[export.index as usize];
+        let callee = plan.maps[guest].funcs[export.index as usize];
+        let w = wrapper(plan, &func_type, ty_out, callee, Crossing::In, words);
+        entries.push((export.index, w));
+    }
+    entries
+}
+
+/// The function that applies the guest's active data segments once, in
+/// the first instance to start; the others wait until it is done.
+fn init_guest_data(plan: &mut Plan, g: &Module, words: Words) -> Result<u32> {
+    use Instruction as I;
+    let guest = plan.guest();
+    let mut segments = Vec::new();
+    if let Some(section) = &g.data_section {
+        for (k, data) in section.clone().into_iter().enumerate() {
+            let data = data?;
+            let DataKind::Active { offset_expr, .. } = data.kind else {
+                continue;
+            };
+            let mut ops = offset_expr.get_operators_reader();
+            let Ok(Operator::I32Const { value }) = ops.read() else {
+                bail!(
+                    "{}: data segment {k} has an offset that is not a constant; a guest for a threads program needs constant ones",
+                    g.name
+                );
+            };
+            let index = plan.maps[guest].data_offset + k as u32;
+            segments.push((value, data.data.len() as i32, index));
+        }
+    }
+    let arg = memarg(words.memory);
+    let mut f = Function::new([]);
+    f.instruction(&I::Block(BlockType::Empty)); // $done
+    f.instruction(&I::Block(BlockType::Empty)); // $wait
+    f.instruction(&I::Block(BlockType::Empty)); // $apply
+    f.instruction(&I::I32Const(words.once as i32));
+    f.instruction(&I::I32Const(0));
+    f.instruction(&I::I32Const(1));
+    f.instruction(&I::I32AtomicRmwCmpxchg(arg));
+    f.instruction(&I::BrTable([0, 1].as_slice().into(), 2));
+    f.instruction(&I::End);
+    for (offset, len, index) in segments {
+        f.instruction(&I::I32Const(offset));
+        f.instruction(&I::I32Const(0));
+        f.instruction(&I::I32Const(len));
+        f.instruction(&I::MemoryInit {
+            mem: words.memory,
+            data_index: index,
+        });
+    }
+    f.instruction(&I::I32Const(words.once as i32));
+    f.instruction(&I::I32Const(2));
+    f.instruction(&I::I32AtomicStore(arg));
+    f.instruction(&I::I32Const(words.once as i32));
+    f.instruction(&I::I32Const(-1));
+    f.instruction(&I::MemoryAtomicNotify(arg));
+    f.instruction(&I::Drop);
+    f.instruction(&I::Br(1));
+    f.instruction(&I::End);
+    // Another instance is applying them: wait while the flag says 1.
+    f.instruction(&I::Loop(BlockType::Empty));
+    f.instruction(&I::I32Const(words.once as i32));
+    f.instruction(&I::I32Const(1));
+    f.instruction(&I::I64Const(-1));
+    f.instruction(&I::MemoryAtomicWait32(arg));
+    f.instruction(&I::Drop);
+    f.instruction(&I::I32Const(words.once as i32));
+    f.instruction(&I::I32AtomicLoad(arg));
+    f.instruction(&I::I32Const(1));
+    f.instruction(&I::I32Eq);
+    f.instruction(&I::BrIf(0));
+    f.instruction(&I::End);
+    f.instruction(&I::End);
+    f.instruction(&I::End);
+    let ty = plan.func_type(FuncType::new([], []));
+    let index = plan.add_func(ty, FuncKind::Threads);
+    plan.new_func_mut(index)
+        .expect("a function the plan just allocated")
+        .body = Some(f);
+    Ok(index)
+}
+
+/// `wasi_thread_start(tid, start_arg)`: gives the new thread a guest stack
+/// of its own, then enters the target's `wasi_thread_start`.
+fn thread_start(plan: &mut Plan, modules: &[&Module], words: Words) -> Result<u32> {
+    use Instruction as I;
+    let t = modules[0];
+    let Some(target_start) = t.exported_func(THREAD_START) else {
+        bail!(
+            "{} imports a shared memory but exports no `{THREAD_START}`: not a wasi-threads program",
+            t.name
+        );
+    };
+    let expected = FuncType::new([wasmparser::ValType::I32; 2], []);
+    if t.func_type(target_start) != Some(&expected) {
+        bail!("{}: its `{THREAD_START}` is not (i32, i32) -> ()", t.name);
+    }
+    let guest = plan.guest();
+    let stack_pointer = modules[guest]
+        .global_named("__stack_pointer")
+        .map(|g| plan.maps[guest].globals[g as usize]);
+    let callee = plan.maps[0].funcs[target_start as usize];
+    // Locals: tid, start_arg, then where the new stack's pages start.
+    let mut f = Function::new([(1, wasm_encoder::ValType::I32)]);
+    if let Some(sp) = stack_pointer {
+        lock(&mut f, words);
+        f.instruction(&I::I32Const(STACK_PAGES as i32));
+        f.instruction(&I::MemoryGrow(words.memory));
+        f.instruction(&I::LocalTee(2));
+        f.instruction(&I::I32Const(-1));
+        f.instruction(&I::I32Eq);
+        f.instruction(&I::If(BlockType::Empty));
+        f.instruction(&I::Unreachable); // no memory left for a stack
+        f.instruction(&I::End);
+        f.instruction(&I::LocalGet(2));
+        f.instruction(&I::I32Const(STACK_PAGES as i32));
+        f.instruction(&I::I32Add);
+        f.instruction(&I::I32Const(16));
+        f.instruction(&I::I32Shl);
+        f.instruction(&I::GlobalSet(sp));
+        unlock(&mut f, words);
+    }
+    f.instruction(&I::LocalGet(0));
+    f.instruction(&I::LocalGet(1));
+    f.instruction(&I::Call(callee));
+    f.instruction(&I::End);
+    let ty = plan.maps[0].type_offset + t.func_types[target_start as usize];
+    let index = plan.add_func(ty, FuncKind::Threads);
+    plan.new_func_mut(index)
+        .expect("a function the plan just allocated")
+        .body = Some(f);
+    Ok(index)
+}
+
+/// Takes the lock: `cmpxchg 0 → 1`, waiting while another holds it.
+fn lock(f: &mut Function, words: Words) {
+    use Instruction as I;
+    let arg = memarg(words.memory);
+    f.instruction(&I::Loop(BlockType::Empty));
+    f.instruction(&I::I32Const(words.lock as i32));
+    f.instruction(&I::I32Const(0));
+    f.instruction(&I::I32Const(1));
+    f.instruction(&I::I32AtomicRmwCmpxchg(arg));
+    f.instruction(&I::If(BlockType::Empty));
+    f.instruction(&I::I32Const(words.lock as i32));
+    f.instruction(&I::I32Const(1));
+    f.instruction(&I::I64Const(-1));
+    f.instruction(&I::MemoryAtomicWait32(arg));
+    f.instruction(&I::Drop);
+    f.instruction(&I::Br(1));
+    f.instruction(&I::End);
+    f.instruction(&I::End);
+}
+
+/// Releases the lock and wakes one waiter.
+fn unlock(f: &mut Function, words: Words) {
+    use Instruction as I;
+    let arg = memarg(words.memory);
+    f.instruction(&I::I32Const(words.lock as i32));
+    f.instruction(&I::I32Const(0));
+    f.instruction(&I::I32AtomicStore(arg));
+    f.instruction(&I::I32Const(words.lock as i32));
+    f.instruction(&I::I32Const(1));
+    f.instruction(&I::MemoryAtomicNotify(arg));
+    f.instruction(&I::Drop);
+}
+
+/// A naturally aligned 32-bit access to `memory` at the address on the stack.
+fn memarg(memory: u32) -> MemArg {
+    MemArg {
+        offset: 0,
+        align: 2,
+        target: MemArgTarget::Memory(memory),
+        ordering: None,
+    }
+}

@@ -1,0 +1,225 @@
+//! Threads: a `wasm32-wasip1-threads` program (`examples/threads-app`, one
+//! case per argument) packed runs as under wasmtime's own WASI with threads.
+//! Both run in wasmtime 46 (`-S threads`, the last release that has it):
+//! the program itself with a real folder at `/tmp`, the packed output with
+//! no `--dir` at all (its `/tmp` is the packed, in-memory one), stdout and
+//! stderr inherited and `proc_exit` the host's so that the two can be
+//! compared byte for byte: same stdout, stderr and exit code.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use wasi_virt_tests::tools::Tool;
+use wasi_virt_tests::{have, wasi_virt_bin, wasm_example};
+
+/// What wasmtime needs for a threads program.
+const THREADS: [&str; 4] = ["-W", "threads=y,shared-memory=y", "-S", "threads=y"];
+
+fn threads_app() -> PathBuf {
+    wasm_example("threads-app", "wasm32-wasip1-threads")
+}
+
+/// How a run ended.
+#[derive(Debug, PartialEq, Eq)]
+struct Outcome {
+    code: Option<i32>,
+    stdout: String,
+    stderr: String,
+}
+
+/// Runs `wasm` with `args` in wasmtime 46 with threads; `dir`, if given,
+/// is mounted at `/tmp`.
+fn wasmtime(wasm: &Path, dir: Option<&Path>, args: &[&str]) -> Outcome {
+    let mut command = Command::new(Tool::WasmtimeThreads.locate().unwrap());
+    command.arg("run").args(THREADS);
+    if let Some(dir) = dir {
+        command.arg("--dir").arg(format!("{}::/tmp", dir.display()));
+    }
+    let output = command.arg(wasm).args(args).output().unwrap();
+    // wasmtime 46 warns on every `-S threads` run that 47 drops it; its
+    // report of a trap names the functions of the module it ran, which
+    // differ: the program's own stderr is what is compared.
+    let mut stderr = String::new();
+    for line in String::from_utf8_lossy(&output.stderr).lines() {
+        if line.starts_with("Error: ") {
+            stderr.push_str("(wasmtime's report of a trap)\n");
+            break;
+        }
+        if !line.contains("-Sthreads") && !line.trim().is_empty() {
+            stderr.push_str(line);
+            stderr.push('\n');
+        }
+    }
+    Outcome {
+        code: output.status.code(),
+        stdout: String::from_utf8_lossy(&output.stdout).into_owned(),
+        stderr,
+    }
+}
+
+/// `threads-app CASE` under wasmtime's own WASI, `/tmp` a fresh folder.
+fn host(case: &str) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    wasmtime(&threads_app(), Some(dir.path()), &[case])
+}
+
+/// Packs `threads-app` for `case` with `options`; the output's path.
+fn pack(dir: &Path, case: &str, options: &[&str]) -> PathBuf {
+    let out = dir.join(format!("{case}.wasm"));
+    let output = Command::new(wasi_virt_bin())
+        .arg("pack")
+        .arg(threads_app())
+        .arg("-o")
+        .arg(&out)
+        .args(["--dir", "/tmp", "--arg", case])
+        .args(options)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "pack failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    out
+}
+
+/// `threads-app CASE` packed (stdio inherited, the host's exit, and
+/// `options`), run with no folder mounted.
+fn packed(case: &str, options: &[&str]) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let mut all = vec!["--stdio", "inherit", "--exit", "host"];
+    all.extend_from_slice(options);
+    let out = pack(dir.path(), case, &all);
+    wasmtime(&out, None, &[])
+}
+
+/// The case packed behaves as the program under host WASI.
+fn same(case: &str, options: &[&str]) {
+    if !have(Tool::WasmtimeThreads) {
+        return;
+    }
+    let expected = host(case);
+    assert_eq!(packed(case, options), expected, "{case}");
+}
+
+#[test]
+fn spawned_threads_join_with_their_results() {
+    same("spawn", &[]);
+}
+
+#[test]
+fn mutex_condvar_barrier_mpsc_and_thread_locals() {
+    same("sync", &[]);
+}
+
+#[test]
+fn eight_threads_append_to_one_file_and_to_one_opened_once() {
+    same("append", &[]);
+}
+
+#[test]
+fn threads_create_rename_and_list_files() {
+    same("fs", &[]);
+}
+
+#[test]
+fn a_panic_in_a_thread_aborts_the_program() {
+    same("panic", &[]);
+}
+
+/// With real sleeps: under the virtual clock main's 5 s sleep returns at
+/// once and the program ends before the thread exits.
+#[test]
+fn exit_from_a_thread_ends_the_program_with_its_code() {
+    same("exit", &["--clock", "host"]);
+}
+
+#[test]
+fn sleeps_and_timeouts_across_threads_under_the_host_clock() {
+    same("sleep", &["--clock", "host"]);
+}
+
+#[test]
+fn rayon_sums_in_parallel() {
+    same("rayon", &[]);
+}
+
+#[test]
+fn a_racy_case_fifty_times() {
+    if !have(Tool::WasmtimeThreads) {
+        return;
+    }
+    let expected = host("race");
+    let dir = tempfile::tempdir().unwrap();
+    let out = pack(
+        dir.path(),
+        "race",
+        &["--stdio", "inherit", "--exit", "host"],
+    );
+    for run in 0..50 {
+        assert_eq!(wasmtime(&out, None, &[]), expected, "run {run}");
+    }
+}
+
+/// All virtual, a threads output imports its shared memories and
+/// `wasi.thread-spawn`, and nothing else: it runs on any wasi-threads host.
+#[test]
+fn a_threads_output_imports_only_its_shared_memories_and_thread_spawn() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = pack(dir.path(), "spawn", &[]);
+    let bytes = std::fs::read(&out).unwrap();
+    let mut imports = Vec::new();
+    for payload in wasmparser::Parser::new(0).parse_all(&bytes) {
+        if let wasmparser::Payload::ImportSection(reader) = payload.unwrap() {
+            for import in reader.into_imports() {
+                let import = import.unwrap();
+                let shared = match import.ty {
+                    wasmparser::TypeRef::Memory(m) => Some(m.shared),
+                    _ => None,
+                };
+                imports.push((import.module.to_string(), import.name.to_string(), shared));
+            }
+        }
+    }
+    let expected = [
+        ("env", "memory", Some(true)),
+        ("wasi", "thread-spawn", None),
+        ("wasi-virt", "guest-memory", Some(true)),
+    ]
+    .map(|(m, n, s)| (m.to_string(), n.to_string(), s));
+    assert_eq!(imports, expected);
+    let exports = wasmparser::Parser::new(0)
+        .parse_all(&bytes)
+        .filter_map(|p| match p.unwrap() {
+            wasmparser::Payload::ExportSection(r) => Some(r),
+            _ => None,
+        })
+        .flat_map(|r| r.into_iter().map(|e| e.unwrap().name.to_string()))
+        .collect::<Vec<_>>();
+    assert!(
+        exports.iter().any(|e| e == "wasi_thread_start"),
+        "{exports:?}"
+    );
+    assert!(exports.iter().any(|e| e == "_start"), "{exports:?}");
+}
+
+#[test]
+fn what_threads_programs_cannot_have_yet_is_refused_with_the_reason() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("x.wasm");
+    let output = Command::new(wasi_virt_bin())
+        .arg("pack")
+        .arg(threads_app())
+        .arg("-o")
+        .arg(&out)
+        .arg("--single-memory")
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--single-memory does not support threads programs"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
