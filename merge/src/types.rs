@@ -280,4 +280,7 @@ pub struct Extras {
     pub hidden_exports: Vec<String>,
     /// First-target exports to re-export, as `(output name, export name)`.
     pub target_exports: Vec<(String, String)>,
+    /// For a threads program: how many threads it may have spawned and
+    /// running at once (`None`: as many as the host gives).
+    pub thread_limit: Option<u32>,
 }

@@ -223,3 +223,26 @@ fn what_threads_programs_cannot_have_yet_is_refused_with_the_reason() {
     );
     assert!(!out.exists());
 }
+
+/// `pack --threads N`: at most N spawned threads run at once; the next
+/// spawn fails with `EAGAIN`, which the program sees as an error of its own
+/// `thread::Builder::spawn` (under the host: no limit, six run).
+#[test]
+fn pack_threads_limits_how_many_run_at_once() {
+    if !have(Tool::WasmtimeThreads) {
+        return;
+    }
+    assert_eq!(host("limit").stdout, "6 threads ran; then None\n");
+    for (limit, said) in [
+        ("3", "3 threads ran; then Some(WouldBlock)\n"),
+        ("0", "0 threads ran; then Some(WouldBlock)\n"),
+        ("6", "6 threads ran; then None\n"),
+    ] {
+        let run = packed("limit", &["--threads", limit]);
+        assert_eq!(
+            (run.code, run.stdout.as_str()),
+            (Some(0), said),
+            "--threads {limit}"
+        );
+    }
+}

@@ -23,6 +23,7 @@ fn main() {
         "sleep" => sleep_across_threads(),
         "rayon" => rayon_sum(),
         "race" => race(),
+        "limit" => limit(),
         other => {
             eprintln!("unknown case `{other}`");
             std::process::exit(2);
@@ -239,6 +240,32 @@ fn race() {
     let mut ids: Vec<i32> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     ids.sort();
     println!("total {} from {ids:?}", total.load(Ordering::Relaxed));
+}
+
+/// Spawns threads that wait until told, until six run or a spawn fails;
+/// says how many ran and why the next could not.
+fn limit() {
+    let (tx, rx) = mpsc::channel::<()>();
+    let rx = Arc::new(Mutex::new(rx));
+    let mut handles = Vec::new();
+    let mut refused = None;
+    for _ in 0..6 {
+        let rx = rx.clone();
+        match thread::Builder::new().spawn(move || {
+            let _ = rx.lock().unwrap().recv();
+        }) {
+            Ok(h) => handles.push(h),
+            Err(e) => {
+                refused = Some(e.kind());
+                break;
+            }
+        }
+    }
+    println!("{} threads ran; then {refused:?}", handles.len());
+    drop(tx);
+    for h in handles {
+        h.join().unwrap();
+    }
 }
 
 /// Where the cases write: `/tmp`, a folder the host or `pack` mounts.

@@ -38,6 +38,10 @@ pub struct PackConfig {
     pub terminal: bool,
     /// Modules whose imports by the program become traps.
     pub stub_imports: Vec<String>,
+    /// A threads program: how many threads it may have spawned and running
+    /// at once; a spawn past that fails with `EAGAIN` (`None`: no limit but
+    /// the host's).
+    pub threads: Option<u32>,
 }
 
 impl PackConfig {
@@ -56,6 +60,7 @@ impl PackConfig {
             },
             terminal: false,
             stub_imports: Vec::new(),
+            threads: None,
         }
     }
 }
@@ -117,6 +122,7 @@ pub(crate) fn run(
         }),
         hidden_exports: hidden_exports(&target),
         target_exports: target_exports(&target, &guest)?,
+        thread_limit: config.threads,
     };
     let dirs = mount_summaries(&config.mounts, &walked.per_mount);
     let targets = [Target {

@@ -153,6 +153,8 @@ pub struct Plan {
     /// Exports of the first target the output re-exports, as
     /// `(output name, target export name)` (`pack`: a reactor's API).
     pub target_exports: Vec<(String, String)>,
+    /// For a threads program: how many spawned threads may run at once.
+    pub thread_limit: Option<u32>,
     /// The output index of the first trampoline (after the kept imports).
     first_trampoline: u32,
     next: Counters,
@@ -270,6 +272,7 @@ pub fn run(modules: &[&Module], roles: &[Vec<Role>], extras: Extras) -> Plan {
         pack: extras.pack,
         hidden_exports: extras.hidden_exports,
         target_exports: extras.target_exports,
+        thread_limit: extras.thread_limit,
         next,
         ..Plan::default()
     };

@@ -73,6 +73,8 @@ struct Words {
     lock: u32,
     /// The once-flag of the guest's data: 0, 1 being applied, 2 applied.
     once: u32,
+    /// How many spawned threads run, under a thread limit.
+    running: u32,
 }
 
 /// Makes the output a threads output when the first target is a threads
@@ -98,6 +100,7 @@ pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<
         memory: plan.maps[guest].memories[0],
         lock: reserved,
         once: reserved + 4,
+        running: reserved + 8,
     };
     let guest_memory = MemoryType {
         minimum: memory.initial + 1,
@@ -117,6 +120,9 @@ pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<
     let init = init_guest_data(plan, g, words)?;
     plan.start_wrapper();
     plan.start.first.push(init);
+    if let Some(limit) = plan.thread_limit {
+        limit_spawns(plan, modules[0], limit, words);
+    }
     let thread_start = thread_start(plan, modules, words)?;
     Ok(Some(Threads {
         guest_memory,
@@ -348,6 +354,10 @@ fn thread_start(plan: &mut Plan, modules: &[&Module], words: Words) -> Result<u3
     f.instruction(&I::LocalGet(0));
     f.instruction(&I::LocalGet(1));
     f.instruction(&I::Call(callee));
+    if plan.thread_limit.is_some() {
+        // The thread is done: it no longer counts against the limit.
+        running_add(&mut f, words, -1);
+    }
     f.instruction(&I::End);
     let ty = plan.maps[0].type_offset + t.func_types[target_start as usize];
     let index = plan.add_func(ty, FuncKind::Threads);
@@ -355,6 +365,72 @@ fn thread_start(plan: &mut Plan, modules: &[&Module], words: Words) -> Result<u3
         .expect("a function the plan just allocated")
         .body = Some(f);
     Ok(index)
+}
+
+/// The errno a refused spawn gives, negated as `wasi.thread-spawn` returns
+/// errors: `EAGAIN`, which wasi-libc's `pthread_create` returns too.
+const EAGAIN: i32 = 6;
+
+/// The target's `wasi.thread-spawn` goes through a function that counts
+/// the running spawned threads and refuses a spawn past `limit`.
+fn limit_spawns(plan: &mut Plan, m: &Module, limit: u32, words: Words) {
+    use Instruction as I;
+    let Some((fi, _, _, ty)) = m
+        .func_imports()
+        .find(|(_, _, i, _)| i.module == "wasi" && i.name == "thread-spawn")
+    else {
+        return;
+    };
+    let arg = memarg(words.memory);
+    let spawn = plan.maps[0].funcs[fi as usize];
+    // Locals: start_arg, then the count seen, then the tid.
+    let mut f = Function::new([(2, wasm_encoder::ValType::I32)]);
+    f.instruction(&I::Loop(BlockType::Empty));
+    f.instruction(&I::I32Const(words.running as i32));
+    f.instruction(&I::I32AtomicLoad(arg));
+    f.instruction(&I::LocalTee(1));
+    f.instruction(&I::I32Const(limit as i32));
+    f.instruction(&I::I32GeU);
+    f.instruction(&I::If(BlockType::Empty));
+    f.instruction(&I::I32Const(-EAGAIN));
+    f.instruction(&I::Return);
+    f.instruction(&I::End);
+    // Taken only if no other spawn took it first.
+    f.instruction(&I::I32Const(words.running as i32));
+    f.instruction(&I::LocalGet(1));
+    f.instruction(&I::LocalGet(1));
+    f.instruction(&I::I32Const(1));
+    f.instruction(&I::I32Add);
+    f.instruction(&I::I32AtomicRmwCmpxchg(arg));
+    f.instruction(&I::LocalGet(1));
+    f.instruction(&I::I32Ne);
+    f.instruction(&I::BrIf(0));
+    f.instruction(&I::End);
+    f.instruction(&I::LocalGet(0));
+    f.instruction(&I::Call(spawn));
+    f.instruction(&I::LocalTee(2));
+    f.instruction(&I::I32Const(0));
+    f.instruction(&I::I32LtS);
+    f.instruction(&I::If(BlockType::Empty));
+    running_add(&mut f, words, -1);
+    f.instruction(&I::End);
+    f.instruction(&I::LocalGet(2));
+    f.instruction(&I::End);
+    let ty_out = plan.maps[0].type_offset + ty;
+    let index = plan.add_func(ty_out, FuncKind::Threads);
+    plan.new_func_mut(index)
+        .expect("a function the plan just allocated")
+        .body = Some(f);
+    plan.maps[0].funcs[fi as usize] = index;
+}
+
+/// Adds `delta` to the count of running spawned threads.
+fn running_add(f: &mut Function, words: Words, delta: i32) {
+    let arg = memarg(words.memory);
+    f.instruction(&Instruction::I32Const(words.running as i32));
+    f.instruction(&Instruction::I32Const(delta));
+    f.instruction(&Instruction::I32AtomicRmwAdd(arg));
+    f.instruction(&Instruction::Drop);
 }
 
 /// Takes the lock: `cmpxchg 0 → 1`, waiting while another holds it.
