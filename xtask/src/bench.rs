@@ -164,10 +164,10 @@ fn node_pair(
     Ok((median(ours)?, median(shim)?))
 }
 
-struct Table(Vec<[String; 4]>);
+pub struct Table(Vec<[String; 4]>);
 
 impl Table {
-    fn row(&mut self, what: &str, ours: String, peer: String, ratio: String) {
+    pub fn row(&mut self, what: &str, ours: String, peer: String, ratio: String) {
         println!("  {what}: {ours} | {peer} | {ratio}");
         self.0.push([what.into(), ours, peer, ratio]);
     }
@@ -189,11 +189,15 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         Some(n) => n.parse().context("RUNS must be a number")?,
         None => 5,
     };
-    // `calls`: the per-call rows only (a minute instead of five).
-    let calls_only = match args.get(1).map(String::as_str) {
-        None => false,
+    // `calls`: the per-call rows only (a minute instead of five);
+    // `threads`: the threads rows only.
+    let section = args.get(1).map(String::as_str);
+    let calls_only = match section {
+        None | Some("threads") => false,
         Some("calls") => true,
-        Some(other) => bail!("unknown section `{other}` (the one that can be run alone: `calls`)"),
+        Some(other) => {
+            bail!("unknown section `{other}` (those that can be run alone: `calls`, `threads`)")
+        }
     };
     crate::setup::rust_targets()?;
     let peers = peers()?;
@@ -221,6 +225,11 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     std::fs::create_dir_all(&work)?;
     let mut table = Table(Vec::new());
     let data = Path::new("/dev/shm/wasi-virt-bench/data");
+    if section == Some("threads") {
+        crate::bench_threads::rows(&cli, &work, runs, &mut table)?;
+        table.print();
+        return Ok(ExitCode::SUCCESS);
+    }
     if calls_only {
         make_data(data)?;
         per_call_rows(&peers, &cli, &work, data, runs, &mut table)?;
@@ -386,6 +395,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     }
 
     per_call_rows(&peers, &cli, &work, data, runs, &mut table)?;
+    crate::bench_threads::rows(&cli, &work, runs, &mut table)?;
 
     // Size.
     let app_size = std::fs::metadata(&app)?.len();

@@ -19,6 +19,7 @@
 //!   (BENCHMARKS.md); `calls`: only the cost of single calls.
 
 mod bench;
+mod bench_threads;
 mod bench_unwind;
 mod demo;
 mod fuzz;

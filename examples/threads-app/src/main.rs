@@ -24,6 +24,8 @@ fn main() {
         "rayon" => rayon_sum(),
         "race" => race(),
         "limit" => limit(),
+        "work" => work(),
+        "calls" => calls(),
         other => {
             eprintln!("unknown case `{other}`");
             std::process::exit(2);
@@ -240,6 +242,49 @@ fn race() {
     let mut ids: Vec<i32> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     ids.sort();
     println!("total {} from {ids:?}", total.load(Ordering::Relaxed));
+}
+
+/// The benchmark's CPU-bound workload: `work THREADS`, rayon counting the
+/// primes below 2,000,000 on a pool of THREADS; prints the count and the
+/// time it took (the program's own clock).
+fn work() {
+    use rayon::prelude::*;
+    let threads: usize = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1);
+    let pool = rayon::ThreadPoolBuilder::new()
+        .num_threads(threads)
+        .build()
+        .unwrap();
+    let started = Instant::now();
+    let primes = pool.install(|| {
+        (2..2_000_000u32)
+            .into_par_iter()
+            .with_min_len(1000)
+            .filter(|&n| (2..).take_while(|d| d * d <= n).all(|d| n % d != 0))
+            .count()
+    });
+    println!("{primes} primes, {} ms", started.elapsed().as_millis());
+}
+
+/// The benchmark's per-call workload: `calls N`, N rounds of open, read
+/// 16 bytes, close of one file; prints the time per round in ns.
+fn calls() {
+    let rounds: u32 = std::env::args()
+        .nth(2)
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(10_000);
+    let path = work_dir().join("calls.txt");
+    fs::write(&path, "sixteen bytes!!\n").unwrap();
+    let mut buf = [0u8; 16];
+    let started = Instant::now();
+    for _ in 0..rounds {
+        let mut f = File::open(&path).unwrap();
+        f.read_exact(&mut buf).unwrap();
+    }
+    let ns = started.elapsed().as_nanos() / u128::from(rounds.max(1));
+    println!("{ns} ns per open + read + close");
 }
 
 /// Spawns threads that wait until told, until six run or a spawn fails;

@@ -123,7 +123,7 @@ fn check_target(
         }
         let (TypeRef::Func(ty) | TypeRef::FuncExact(ty)) = import.ty else {
             bail!(
-                "{} imports a {} ({}::{}); targets that import memories (other than a threads program's one shared memory), tables, globals or tags are not supported yet",
+                "{} imports a {} ({}::{}); targets that import memories, tables, globals or tags are not supported yet",
                 m.name,
                 kind_name(&import.ty),
                 import.module,
