@@ -246,3 +246,30 @@ fn pack_threads_limits_how_many_run_at_once() {
         );
     }
 }
+
+/// `merge` takes a threads program too: `examples/threads-guest`, an
+/// ordinary guest (built without threads) with an empty `/tmp`, inherited
+/// stdio and the host's exit, runs the `sync` case as the host does.
+#[test]
+fn merge_with_an_ordinary_guest_runs_the_program_as_the_host_does() {
+    if !have(Tool::WasmtimeThreads) {
+        return;
+    }
+    let guest = wasm_example("threads-guest", "wasm32-unknown-unknown");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("merged.wasm");
+    let output = Command::new(wasi_virt_bin())
+        .arg("merge")
+        .arg(&guest)
+        .arg(threads_app())
+        .arg("-o")
+        .arg(&out)
+        .output()
+        .unwrap();
+    assert!(
+        output.status.success(),
+        "merge failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert_eq!(wasmtime(&out, None, &[]), host("sync"));
+}
