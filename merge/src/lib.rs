@@ -98,6 +98,10 @@ pub struct Options {
     pub optimize: Option<Level>,
     /// A component made from the guest's WIT world, last ([`merge`] only).
     pub component: bool,
+    /// A threads program (`wasm32-wasip1-threads`): how many spawned threads
+    /// may run at once; a spawn past that fails with `EAGAIN` in the
+    /// program (`Some(0)`: none). `None`: the host's limit only.
+    pub threads: Option<u32>,
 }
 
 /// What [`merge`] and [`pack`] return.
@@ -161,13 +165,11 @@ pub fn merge(guest: Input, targets: &[TargetInput], options: &Options) -> Result
             })
         })
         .collect::<Result<_>>()?;
-    let (wasm, timings) = passes::merge(
-        &parsed,
-        &manifest,
-        &targets,
-        Extras::default(),
-        options.unwind,
-    )?;
+    let extras = Extras {
+        thread_limit: options.threads,
+        ..Extras::default()
+    };
+    let (wasm, timings) = passes::merge(&parsed, &manifest, &targets, extras, options.unwind)?;
     let mut report = Report {
         threads: targets.iter().any(|t| t.module.is_threads()),
         targets: targets
@@ -196,7 +198,7 @@ pub fn pack_with_progress(
     options: &Options,
     progress: &mut dyn Progress,
 ) -> Result<Output> {
-    let (wasm, mut report) = pack::run(app, config, options.unwind, progress)?;
+    let (wasm, mut report) = pack::run(app, config, options, progress)?;
     let wasm = transforms::finish(wasm, options, &mut report)?;
     Ok(Output { wasm, report })
 }

@@ -37,6 +37,11 @@ pub struct OutputOpts {
     /// (as `-Os`), `-O0` … `-O4`, `-Os`, `-Oz`.
     #[arg(short = 'O', value_name = "LEVEL")]
     pub optimize: Option<Level>,
+    /// A threads program (wasm32-wasip1-threads): at most N threads
+    /// spawned and running at once; a spawn past that fails with EAGAIN
+    /// (`--threads 0`: none). [default: no limit but the host's]
+    #[arg(long, value_name = "N")]
+    pub threads: Option<u32>,
 }
 
 /// `-O` alone means `-Os`, as for `wasm-opt`; clap cannot take an optional
@@ -74,6 +79,7 @@ impl OutputOpts {
             single_memory: self.single_memory,
             optimize: self.optimize,
             component,
+            threads: self.threads,
         }
     }
 

@@ -92,11 +92,6 @@ pub struct Opts {
     /// module it will not call) with a function that traps. Repeatable.
     #[arg(long = "stub-imports", value_name = "MODULE")]
     stub_imports: Vec<String>,
-    /// A threads program (wasm32-wasip1-threads): at most N threads
-    /// spawned and running at once; a spawn past that fails with EAGAIN
-    /// (`--threads 0`: none). [default: no limit but the host's]
-    #[arg(long, value_name = "N")]
-    threads: Option<u32>,
     /// Print what was packed, sizes and times.
     #[arg(short, long)]
     verbose: bool,
@@ -196,7 +191,6 @@ impl Opts {
             modes: self.modes(),
             terminal: self.tty,
             stub_imports: self.stub_imports.clone(),
-            threads: self.threads,
         })
     }
 }

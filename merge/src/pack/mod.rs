@@ -18,8 +18,8 @@ use wasm_encoder::Encode;
 
 use crate::module::Module;
 use crate::passes::{self, read_manifest};
-use crate::types::{Extras, PackData, Strategy, Stubs, Target};
-use crate::{Input, Report};
+use crate::types::{Extras, PackData, Stubs, Target};
+use crate::{Input, Options, Report};
 use folders::{Counts, Mount, Progress};
 
 /// What `pack` puts in the output besides the program: its folders,
@@ -38,10 +38,6 @@ pub struct PackConfig {
     pub terminal: bool,
     /// Modules whose imports by the program become traps.
     pub stub_imports: Vec<String>,
-    /// A threads program: how many threads it may have spawned and running
-    /// at once; a spawn past that fails with `EAGAIN` (`None`: no limit but
-    /// the host's).
-    pub threads: Option<u32>,
 }
 
 impl PackConfig {
@@ -60,7 +56,6 @@ impl PackConfig {
             },
             terminal: false,
             stub_imports: Vec::new(),
-            threads: None,
         }
     }
 }
@@ -81,7 +76,7 @@ pub struct PackReport {
 pub(crate) fn run(
     app: Input,
     config: &PackConfig,
-    unwind: Strategy,
+    options: &Options,
     progress: &mut dyn Progress,
 ) -> Result<(Vec<u8>, Report)> {
     config.check()?;
@@ -122,14 +117,14 @@ pub(crate) fn run(
         }),
         hidden_exports: hidden_exports(&target),
         target_exports: target_exports(&target, &guest)?,
-        thread_limit: config.threads,
+        thread_limit: options.threads,
     };
     let dirs = mount_summaries(&config.mounts, &walked.per_mount);
     let targets = [Target {
         name: pack::TARGET.to_string(),
         module: target,
     }];
-    let (mut bytes, timings) = passes::merge(&guest, &manifest, &targets, extras, unwind)
+    let (mut bytes, timings) = passes::merge(&guest, &manifest, &targets, extras, options.unwind)
         .with_context(|| format!("while packing {}", app.name))?;
     append_custom_section(
         &mut bytes,
