@@ -205,6 +205,83 @@ pub fn build_c(source: &Path, output: &Path) -> Result<()> {
     Ok(())
 }
 
+/// Builds the C program `source` (with the headers in `include`) for
+/// `wasm32-wasip1-threads`: Debian's clang and wasi-libc headers, and the
+/// threaded wasi-libc that Rust ships for that target (its self-contained
+/// `libc.a`), linked by Rust's own `wasm-ld` (Debian's, LLVM 14, lacks the
+/// `__heap_end` that library needs). The memory is imported, shared and
+/// exported, as wasi-threads hosts expect.
+pub fn build_c_threads(source: &Path, include: &Path, output: &Path) -> Result<()> {
+    let text = |c: &mut Command| -> Result<String> {
+        let out = c.output().context("cannot run rustc")?;
+        Ok(String::from_utf8_lossy(&out.stdout).trim().to_string())
+    };
+    let sysroot = PathBuf::from(text(Command::new("rustc").args(["--print", "sysroot"]))?);
+    let host = text(Command::new("rustc").arg("-vV"))?
+        .lines()
+        .find_map(|l| l.strip_prefix("host: ").map(str::to_string))
+        .context("rustc -vV names no host")?;
+    let rustlib = sysroot.join("lib/rustlib");
+    let libc = rustlib.join("wasm32-wasip1-threads/lib/self-contained");
+    let linker = rustlib.join(&host).join("bin/gcc-ld/wasm-ld");
+    let builtins = newest("/usr/lib", "libclang_rt.builtins-wasm32.a")
+        .context("no libclang_rt.builtins-wasm32.a (Debian: libclang-rt-14-dev-wasm32)")?;
+    let resource = text(Command::new("clang").arg("-print-resource-dir"))?;
+    let out = Command::new("clang")
+        .args([
+            "--target=wasm32-wasip1-threads",
+            "-pthread",
+            "-O2",
+            "-nostdinc",
+            "-nostdlib",
+        ])
+        .arg("-isystem")
+        .arg(include)
+        .arg("-isystem")
+        .arg(Path::new(&resource).join("include"))
+        .args(["-isystem", "/usr/include/wasm32-wasi"])
+        .arg(format!("-fuse-ld={}", linker.display()))
+        .arg(libc.join("crt1-command.o"))
+        .arg(source)
+        .arg(libc.join("libc.a"))
+        .arg(&builtins)
+        .arg("-Wl,--import-memory,--export-memory,--shared-memory,--max-memory=67108864")
+        .arg("-Wl,--export=wasi_thread_start,-z,stack-size=1048576,--strip-debug")
+        .arg("-o")
+        .arg(output)
+        .output()
+        .context("cannot run clang")?;
+    if !out.status.success() {
+        bail!(
+            "clang failed on {}:\n{}",
+            source.display(),
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+    Ok(())
+}
+
+/// The file called `name` under `root` (searched a few levels deep) with
+/// the greatest path, so the newest LLVM's.
+fn newest(root: &str, name: &str) -> Option<PathBuf> {
+    fn walk(dir: &Path, name: &str, depth: usize, found: &mut Vec<PathBuf>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.file_name().is_some_and(|n| n == name) {
+                found.push(path);
+            } else if depth > 0 && path.is_dir() {
+                walk(&path, name, depth - 1, found);
+            }
+        }
+    }
+    let mut found = Vec::new();
+    walk(Path::new(root), name, 6, &mut found);
+    found.into_iter().max()
+}
+
 /// Whether a test that needs `what` (found at `found`, if anywhere) can
 /// run: as [`crate::have`], it fails on CI and skips elsewhere.
 pub fn have_third_party(what: &str, found: Option<&Path>) -> bool {

@@ -273,3 +273,42 @@ fn merge_with_an_ordinary_guest_runs_the_program_as_the_host_does() {
     );
     assert_eq!(wasmtime(&out, None, &[]), host("sync"));
 }
+
+/// C with pthreads (`examples/c-threads`), built with Debian's clang and
+/// the threaded wasi-libc Rust ships for `wasm32-wasip1-threads`: spawn and
+/// join, a mutex, files written from threads; packed as under host WASI.
+#[test]
+fn c_pthreads_run_as_under_host_wasi() {
+    use wasi_virt_tests::third_party::{build_c_threads, have_third_party, wasi_clang};
+    if !have(Tool::WasmtimeThreads)
+        || !have_third_party("clang for wasm32-wasi", wasi_clang().as_deref())
+    {
+        return;
+    }
+    let example = wasi_virt_tests::repo_root().join("examples/c-threads");
+    let dir = tempfile::tempdir().unwrap();
+    let app = dir.path().join("c-threads.wasm");
+    build_c_threads(&example.join("main.c"), &example.join("include"), &app).unwrap();
+    for case in ["spawn", "mutex", "files"] {
+        let host_dir = tempfile::tempdir().unwrap();
+        let expected = wasmtime(&app, Some(host_dir.path()), &[case]);
+        assert_eq!(expected.code, Some(0), "{case}: {expected:?}");
+        let out = dir.path().join(format!("{case}.wasm"));
+        let output = Command::new(wasi_virt_bin())
+            .arg("pack")
+            .arg(&app)
+            .arg("-o")
+            .arg(&out)
+            .args([
+                "--dir", "/tmp", "--stdio", "inherit", "--exit", "host", "--arg", case,
+            ])
+            .output()
+            .unwrap();
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+        assert_eq!(wasmtime(&out, None, &[]), expected, "{case}");
+    }
+}
