@@ -44,6 +44,13 @@ pub struct OneThread<T: ?Sized>(T);
 // own threads, never run it on two at once), and its statics live in its
 // own linear memory, which no other instance can reach. So the `T` is only
 // ever used from one thread, which is all that `T: !Sync` asks.
+//
+// One case breaks the second half, and the merge makes up for it: merged
+// with a threads program, the guest's memory becomes a memory shared by
+// every thread's instance. The merge then runs guest code under one lock
+// (`merge/src/passes/threads.rs`): taken on every way into the guest,
+// released on every way out, so that guest code still runs on one thread
+// at a time, each thread on a guest stack of its own.
 #[cfg(wasi_virt_one_thread)]
 unsafe impl<T: ?Sized> Sync for OneThread<T> {}
 
