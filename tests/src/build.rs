@@ -129,6 +129,24 @@ pub fn wasm_example_workspace(dir: &str, target_triple: &str) -> PathBuf {
     wasm
 }
 
+/// Runs `wasi-virt` with `args` (`merge …`, `pack …`), which must succeed:
+/// panics with its stderr if not.
+pub fn wasi_virt<I, S>(args: I)
+where
+    I: IntoIterator<Item = S>,
+    S: AsRef<std::ffi::OsStr>,
+{
+    let output = Command::new(wasi_virt_bin())
+        .args(args)
+        .output()
+        .expect("cannot run wasi-virt");
+    assert!(
+        output.status.success(),
+        "wasi-virt failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+}
+
 /// Builds the `wasi-virt` CLI (debug, into [`target_dir`]) and returns the
 /// path of the binary; panics with cargo's diagnostics if the build fails.
 pub fn wasi_virt_bin() -> PathBuf {

@@ -34,8 +34,8 @@ pub mod third_party;
 pub mod tools;
 
 pub use build::{
-    copy_dir_all, repo_root, target_dir, try_wasi_virt_bin, try_wasm_example, wasi_virt_bin,
-    wasm_example, wasm_example_workspace,
+    copy_dir_all, repo_root, target_dir, try_wasi_virt_bin, try_wasm_example, wasi_virt,
+    wasi_virt_bin, wasm_example, wasm_example_workspace,
 };
 pub use outcome::Outcome;
 pub use run_node::{run_in_node, run_in_node_entry, run_js_plan};

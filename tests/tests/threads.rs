@@ -6,11 +6,12 @@
 //! stderr inherited and `proc_exit` the host's so that the two can be
 //! compared byte for byte: same stdout, stderr and exit code.
 
+use std::ffi::OsStr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use wasi_virt_tests::tools::Tool;
-use wasi_virt_tests::{have, wasi_virt_bin, wasm_example};
+use wasi_virt_tests::{have, wasi_virt, wasi_virt_bin, wasm_example};
 
 /// What wasmtime needs for a threads program.
 const THREADS: [&str; 4] = ["-W", "threads=y,shared-memory=y", "-S", "threads=y"];
@@ -66,20 +67,16 @@ fn host(case: &str) -> Outcome {
 /// Packs `threads-app` for `case` with `options`; the output's path.
 fn pack(dir: &Path, case: &str, options: &[&str]) -> PathBuf {
     let out = dir.join(format!("{case}.wasm"));
-    let output = Command::new(wasi_virt_bin())
-        .arg("pack")
-        .arg(threads_app())
-        .arg("-o")
-        .arg(&out)
-        .args(["--dir", "/tmp", "--arg", case])
-        .args(options)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "pack failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let app = threads_app();
+    let mut args = vec![
+        OsStr::new("pack"),
+        app.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ];
+    args.extend(["--dir", "/tmp", "--arg", case].map(OsStr::new));
+    args.extend(options.iter().map(OsStr::new));
+    wasi_virt(args);
     out
 }
 
@@ -258,19 +255,14 @@ fn merge_with_an_ordinary_guest_runs_the_program_as_the_host_does() {
     let guest = wasm_example("threads-guest", "wasm32-unknown-unknown");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("merged.wasm");
-    let output = Command::new(wasi_virt_bin())
-        .arg("merge")
-        .arg(&guest)
-        .arg(threads_app())
-        .arg("-o")
-        .arg(&out)
-        .output()
-        .unwrap();
-    assert!(
-        output.status.success(),
-        "merge failed: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
+    let app = threads_app();
+    wasi_virt([
+        OsStr::new("merge"),
+        guest.as_os_str(),
+        app.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+    ]);
     assert_eq!(wasmtime(&out, None, &[]), host("sync"));
 }
 
