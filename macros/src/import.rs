@@ -55,70 +55,9 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             ),
         ],
     };
-    let bridge_module = names::bridge_module(&name);
     let target_module = names::target_module(&name);
-    let control_module = names::control_module(&name);
-    let (control_unwind, control_exit_code, control_reset) = (
-        names::CONTROL_UNWIND,
-        names::CONTROL_EXIT_CODE,
-        names::CONTROL_RESET,
-    );
-    let (size, read, write, fill) = (
-        names::BRIDGE_SIZE,
-        names::BRIDGE_READ,
-        names::BRIDGE_WRITE,
-        names::BRIDGE_FILL,
-    );
-
-    let mut imports = Vec::new();
-    let mut wrappers = Vec::new();
-    let mut has_start = false;
-    for f in &exports {
-        let sig = &f.sig;
-        let export_name = export_name(f)?;
-        if let Some(helper) = CONTROL_HELPERS.iter().find(|h| sig.ident == **h) {
-            return Err(syn::Error::new(
-                sig.ident.span(),
-                format!(
-                    "`{helper}` is the name of `{name}::{helper}()`, which wasi-virt provides; to call the target's own export `{helper}`, give it another name: `#[link_name = \"{helper}\"] fn {name}_{helper}(…);`"
-                ),
-            ));
-        }
-        has_start |= export_name == "_start"
-            && sig.inputs.is_empty()
-            && matches!(sig.output, syn::ReturnType::Default);
-        let raw = format_ident!("__wasi_virt_target_{}", sig.ident);
-        let inputs = &sig.inputs;
-        let output = &sig.output;
-        let args: Vec<_> = inputs
-            .iter()
-            .map(|arg| match arg {
-                syn::FnArg::Typed(pat) => Ok(&pat.pat),
-                syn::FnArg::Receiver(r) => Err(syn::Error::new_spanned(
-                    r,
-                    "a target export takes no `self`",
-                )),
-            })
-            .collect::<syn::Result<_>>()?;
-        let ident = &sig.ident;
-        let doc = format!("Calls the target's export `{export_name}`.");
-        imports.push(quote! {
-            #[link_name = #export_name]
-            fn #raw(#inputs) #output;
-        });
-        wrappers.push(quote! {
-            #[doc = #doc]
-            #[allow(clippy::missing_safety_doc)]
-            pub fn #ident(#inputs) #output {
-                #[cfg(target_family = "wasm")]
-                // SAFETY: the CLI links this import to the target's export
-                // of the same name and checks that the signatures match.
-                return unsafe { #raw(#(#args),*) };
-                #[cfg(not(target_family = "wasm"))]
-                unreachable!("target exports exist only in a merged wasm module")
-            }
-        });
-    }
+    let (imports, wrappers, has_start) = target_exports(&name, &exports)?;
+    let bridge = bridge_items(&name);
 
     let run = if has_start {
         quote! {
@@ -140,62 +79,7 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
         #[doc = #mod_doc]
         #[allow(non_snake_case, dead_code)]
         pub mod #target {
-            #[cfg(target_family = "wasm")]
-            #[link(wasm_import_module = #bridge_module)]
-            unsafe extern "C" {
-                #[link_name = #size]
-                fn __wasi_virt_bridge_size() -> u32;
-                #[link_name = #read]
-                fn __wasi_virt_bridge_read(dst: *mut u8, src: u32, len: u32);
-                #[link_name = #write]
-                fn __wasi_virt_bridge_write(dst: u32, src: *const u8, len: u32);
-                #[link_name = #fill]
-                fn __wasi_virt_bridge_fill(dst: u32, value: u32, len: u32);
-            }
-
-            #[cfg(target_family = "wasm")]
-            mod bridge {
-                // SAFETY (all four): the CLI implements these imports as
-                // single `memory.size`/`memory.copy`/`memory.fill`
-                // instructions; `wasi_virt::Memory` checks every range first.
-                pub fn size() -> u32 { unsafe { super::__wasi_virt_bridge_size() } }
-                pub unsafe fn read(dst: *mut u8, src: u32, len: u32) { unsafe { super::__wasi_virt_bridge_read(dst, src, len) } }
-                pub unsafe fn write(dst: u32, src: *const u8, len: u32) { unsafe { super::__wasi_virt_bridge_write(dst, src, len) } }
-                pub unsafe fn fill(dst: u32, value: u8, len: u32) { unsafe { super::__wasi_virt_bridge_fill(dst, value as u32, len) } }
-                // SAFETY (all three): the CLI generates these functions for
-                // every target; they touch only the target's state.
-                pub fn unwind(code: u32) -> bool { unsafe { super::__wasi_virt_control_unwind(code) != 0 } }
-                pub fn exit_code() -> i64 { unsafe { super::__wasi_virt_control_exit_code() } }
-                pub fn reset() { unsafe { super::__wasi_virt_control_reset() } }
-            }
-
-            // The run-control imports (`wasi-virt:control/<target>`). Only
-            // `unwind` throws, and only under `--unwind exceptions`: through
-            // `proc_exit` back into the target, never to a guest frame that
-            // expects to continue.
-            #[cfg(target_family = "wasm")]
-            #[link(wasm_import_module = #control_module)]
-            unsafe extern "C-unwind" {
-                #[link_name = #control_unwind]
-                fn __wasi_virt_control_unwind(code: u32) -> u32;
-                #[link_name = #control_exit_code]
-                fn __wasi_virt_control_exit_code() -> i64;
-                #[link_name = #control_reset]
-                fn __wasi_virt_control_reset();
-            }
-
-            // Off wasm (a host-side `cargo check` or test of the guest
-            // crate) there is no target: its memory is empty.
-            #[cfg(not(target_family = "wasm"))]
-            mod bridge {
-                pub fn size() -> u32 { 0 }
-                pub unsafe fn read(_: *mut u8, _: u32, _: u32) {}
-                pub unsafe fn write(_: u32, _: *const u8, _: u32) {}
-                pub unsafe fn fill(_: u32, _: u8, _: u32) {}
-                pub fn unwind(_: u32) -> bool { false }
-                pub fn exit_code() -> i64 { -1 }
-                pub fn reset() {}
-            }
+            #bridge
 
             /// The caller every `plug_*!` shim for this target passes on.
             // SAFETY: on wasm the bridge functions are the target's
@@ -254,6 +138,143 @@ pub fn expand(input: TokenStream) -> syn::Result<TokenStream> {
             #manifest
         }
     })
+}
+
+/// The guest's imports of the target's `exports` and their safe wrappers,
+/// and whether one of them is a command's `_start`.
+fn target_exports(
+    name: &str,
+    exports: &[syn::ForeignItemFn],
+) -> syn::Result<(Vec<TokenStream>, Vec<TokenStream>, bool)> {
+    let mut imports = Vec::new();
+    let mut wrappers = Vec::new();
+    let mut has_start = false;
+    for f in exports {
+        let sig = &f.sig;
+        let export_name = export_name(f)?;
+        if let Some(helper) = CONTROL_HELPERS.iter().find(|h| sig.ident == **h) {
+            return Err(syn::Error::new(
+                sig.ident.span(),
+                format!(
+                    "`{helper}` is the name of `{name}::{helper}()`, which wasi-virt provides; to call the target's own export `{helper}`, give it another name: `#[link_name = \"{helper}\"] fn {name}_{helper}(…);`"
+                ),
+            ));
+        }
+        has_start |= export_name == "_start"
+            && sig.inputs.is_empty()
+            && matches!(sig.output, syn::ReturnType::Default);
+        let raw = format_ident!("__wasi_virt_target_{}", sig.ident);
+        let inputs = &sig.inputs;
+        let output = &sig.output;
+        let args: Vec<_> = inputs
+            .iter()
+            .map(|arg| match arg {
+                syn::FnArg::Typed(pat) => Ok(&pat.pat),
+                syn::FnArg::Receiver(r) => Err(syn::Error::new_spanned(
+                    r,
+                    "a target export takes no `self`",
+                )),
+            })
+            .collect::<syn::Result<_>>()?;
+        let ident = &sig.ident;
+        let doc = format!("Calls the target's export `{export_name}`.");
+        imports.push(quote! {
+            #[link_name = #export_name]
+            fn #raw(#inputs) #output;
+        });
+        wrappers.push(quote! {
+            #[doc = #doc]
+            #[allow(clippy::missing_safety_doc)]
+            pub fn #ident(#inputs) #output {
+                #[cfg(target_family = "wasm")]
+                // SAFETY: the CLI links this import to the target's export
+                // of the same name and checks that the signatures match.
+                return unsafe { #raw(#(#args),*) };
+                #[cfg(not(target_family = "wasm"))]
+                unreachable!("target exports exist only in a merged wasm module")
+            }
+        });
+    }
+
+    Ok((imports, wrappers, has_start))
+}
+
+/// The target's memory bridge and run control: the imports
+/// (`wasi-virt:bridge/<target>`, `wasi-virt:control/<target>`) and the
+/// `bridge` module over them (empty off wasm).
+fn bridge_items(name: &str) -> TokenStream {
+    let bridge_module = names::bridge_module(name);
+    let control_module = names::control_module(name);
+    let (control_unwind, control_exit_code, control_reset) = (
+        names::CONTROL_UNWIND,
+        names::CONTROL_EXIT_CODE,
+        names::CONTROL_RESET,
+    );
+    let (size, read, write, fill) = (
+        names::BRIDGE_SIZE,
+        names::BRIDGE_READ,
+        names::BRIDGE_WRITE,
+        names::BRIDGE_FILL,
+    );
+
+    quote! {
+            #[cfg(target_family = "wasm")]
+            #[link(wasm_import_module = #bridge_module)]
+            unsafe extern "C" {
+                #[link_name = #size]
+                fn __wasi_virt_bridge_size() -> u32;
+                #[link_name = #read]
+                fn __wasi_virt_bridge_read(dst: *mut u8, src: u32, len: u32);
+                #[link_name = #write]
+                fn __wasi_virt_bridge_write(dst: u32, src: *const u8, len: u32);
+                #[link_name = #fill]
+                fn __wasi_virt_bridge_fill(dst: u32, value: u32, len: u32);
+            }
+
+            #[cfg(target_family = "wasm")]
+            mod bridge {
+                // SAFETY (all four): the CLI implements these imports as
+                // single `memory.size`/`memory.copy`/`memory.fill`
+                // instructions; `wasi_virt::Memory` checks every range first.
+                pub fn size() -> u32 { unsafe { super::__wasi_virt_bridge_size() } }
+                pub unsafe fn read(dst: *mut u8, src: u32, len: u32) { unsafe { super::__wasi_virt_bridge_read(dst, src, len) } }
+                pub unsafe fn write(dst: u32, src: *const u8, len: u32) { unsafe { super::__wasi_virt_bridge_write(dst, src, len) } }
+                pub unsafe fn fill(dst: u32, value: u8, len: u32) { unsafe { super::__wasi_virt_bridge_fill(dst, value as u32, len) } }
+                // SAFETY (all three): the CLI generates these functions for
+                // every target; they touch only the target's state.
+                pub fn unwind(code: u32) -> bool { unsafe { super::__wasi_virt_control_unwind(code) != 0 } }
+                pub fn exit_code() -> i64 { unsafe { super::__wasi_virt_control_exit_code() } }
+                pub fn reset() { unsafe { super::__wasi_virt_control_reset() } }
+            }
+
+            // The run-control imports (`wasi-virt:control/<target>`). Only
+            // `unwind` throws, and only under `--unwind exceptions`: through
+            // `proc_exit` back into the target, never to a guest frame that
+            // expects to continue.
+            #[cfg(target_family = "wasm")]
+            #[link(wasm_import_module = #control_module)]
+            unsafe extern "C-unwind" {
+                #[link_name = #control_unwind]
+                fn __wasi_virt_control_unwind(code: u32) -> u32;
+                #[link_name = #control_exit_code]
+                fn __wasi_virt_control_exit_code() -> i64;
+                #[link_name = #control_reset]
+                fn __wasi_virt_control_reset();
+            }
+
+            // Off wasm (a host-side `cargo check` or test of the guest
+            // crate) there is no target: its memory is empty.
+            #[cfg(not(target_family = "wasm"))]
+            mod bridge {
+                pub fn size() -> u32 { 0 }
+                pub unsafe fn read(_: *mut u8, _: u32, _: u32) {}
+                pub unsafe fn write(_: u32, _: *const u8, _: u32) {}
+                pub unsafe fn fill(_: u32, _: u8, _: u32) {}
+                pub fn unwind(_: u32) -> bool { false }
+                pub fn exit_code() -> i64 { -1 }
+                pub fn reset() {}
+            }
+    }
 }
 
 /// The functions `import_wasm!` adds to a target's module besides its
