@@ -4,8 +4,9 @@
 //   node run-js.mjs WRAPPER.js PLAN.json
 //
 // PLAN: { "mkdir": [path], "files": {path: text}, "runs": [{args, env,
-// stdin}], "read": [path], "readdir": [path] }: directories made and files
-// written first, then the runs in order, then the reads.
+// stdin}], "read": [path], "readdir": [path], "threads": N }: directories
+// made and files written first, then the runs in order, then the reads;
+// `threads`, for a threads output, the size of its pool of Workers.
 // Output: { "runs": [{exitCode, stdout, stderr, trap}], "files": {path:
 // text or "error: CODE"}, "dirs": {path: [name] or "error: CODE"} }.
 
@@ -16,7 +17,7 @@ import { resolve } from "node:path";
 const [wrapper, planFile] = process.argv.slice(2);
 const plan = JSON.parse(readFileSync(planFile, "utf8"));
 const { instantiate } = await import(pathToFileURL(resolve(wrapper)).href);
-const app = await instantiate();
+const app = await instantiate(undefined, { threads: plan.threads });
 for (const path of plan.mkdir ?? []) await app.fs.mkdir(path);
 for (const [path, text] of Object.entries(plan.files ?? {})) await app.fs.writeFile(path, text);
 const runs = [];

@@ -304,3 +304,77 @@ fn c_pthreads_run_as_under_host_wasi() {
         assert_eq!(wasmtime(&out, None, &[]), expected, "{case}");
     }
 }
+
+/// `threads-app CASE` packed with `--js` (and `options`), run by the ES
+/// module in Node 22 with a pool of `pool` Workers: no WASI host at all.
+fn through_js(case: &str, options: &[&str], pool: u32) -> Outcome {
+    let dir = tempfile::tempdir().unwrap();
+    let js = dir.path().join(format!("{case}.js"));
+    let mut all = vec!["--js", js.to_str().unwrap()];
+    all.extend_from_slice(options);
+    pack(dir.path(), case, &all);
+    let plan = serde_json::json!({ "threads": pool, "runs": [{ "args": ["threads-app", case] }] });
+    let result = wasi_virt_tests::run_js_plan(&js, &plan).unwrap();
+    let run = &result["runs"][0];
+    let stderr: String = run["stderr"]
+        .as_str()
+        .unwrap()
+        .lines()
+        .filter(|l| !l.trim().is_empty())
+        .map(|l| format!("{l}\n"))
+        .collect();
+    Outcome {
+        code: run["exitCode"].as_i64().map(|c| c as i32),
+        stdout: run["stdout"].as_str().unwrap().to_string(),
+        stderr,
+    }
+}
+
+/// The host's outcome without wasmtime's own report of a trap, which a
+/// JavaScript host does not print.
+fn host_program_only(case: &str) -> Outcome {
+    let mut outcome = host(case);
+    outcome.stderr = outcome
+        .stderr
+        .replace("(wasmtime's report of a trap)\n", "");
+    outcome
+}
+
+/// The threads cases through the `--js` module in Node: the program runs
+/// in a `worker_threads` Worker, its threads on a pool of Workers, and
+/// prints what it prints under wasmtime's own WASI, exit codes included (a
+/// panic in a thread: 134; `process::exit(42)` from a thread: 42).
+#[test]
+fn threads_run_through_the_js_module_in_node() {
+    if !have(Tool::WasmtimeThreads) || !have(Tool::Node22) {
+        return;
+    }
+    for (case, options) in [
+        ("spawn", &[][..]),
+        ("sync", &[]),
+        ("append", &[]),
+        ("fs", &[]),
+        ("rayon", &[]),
+        ("race", &[]),
+        ("panic", &[]),
+        ("exit", &["--clock", "host"]),
+        ("sleep", &["--clock", "host"]),
+    ] {
+        let expected = host_program_only(case);
+        assert_eq!(through_js(case, options, 8), expected, "{case}");
+    }
+}
+
+/// A pool of 2 Workers runs 2 threads at once: the `limit` case's third
+/// spawn fails with `EAGAIN`, as `--threads 2` would make it.
+#[test]
+fn an_exhausted_pool_refuses_a_spawn_with_eagain() {
+    if !have(Tool::Node22) {
+        return;
+    }
+    let run = through_js("limit", &[], 2);
+    assert_eq!(
+        (run.code, run.stdout.as_str()),
+        (Some(0), "2 threads ran; then Some(WouldBlock)\n")
+    );
+}

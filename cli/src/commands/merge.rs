@@ -76,7 +76,7 @@ pub fn run(opts: Opts) -> Result<()> {
     let merged = wasi_virt_merge::merge(Input::new(&guest_name, &guest_bytes), &targets, &options)?;
     let finished = started.elapsed();
     write_atomically(&opts.output, &merged.wasm)?;
-    opts.out.write_beside(&opts.output)?;
+    opts.out.write_beside(&opts.output, &merged.wasm)?;
 
     if opts.verbose {
         let report = &merged.report;

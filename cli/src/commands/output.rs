@@ -83,10 +83,10 @@ impl OutputOpts {
         }
     }
 
-    /// Writes what goes beside the module written to `wasm`.
-    pub fn write_beside(&self, wasm: &Path) -> Result<()> {
+    /// Writes what goes beside the module `bytes` written to `wasm`.
+    pub fn write_beside(&self, wasm: &Path, bytes: &[u8]) -> Result<()> {
         if let Some(path) = &self.js {
-            let (module, declarations) = js::wrapper(path, wasm)?;
+            let (module, declarations) = js::wrapper(path, wasm, bytes)?;
             write_atomically(path, module.as_bytes())?;
             write_atomically(&js::dts_path(path), declarations.as_bytes())?;
         }

@@ -213,7 +213,7 @@ pub fn run(opts: Opts) -> Result<()> {
     }
     let finished = started.elapsed();
     write_atomically(&opts.output, &packed.wasm)?;
-    opts.out.write_beside(&opts.output)?;
+    opts.out.write_beside(&opts.output, &packed.wasm)?;
 
     if opts.verbose {
         let report = &packed.report;

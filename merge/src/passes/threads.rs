@@ -38,6 +38,12 @@ pub const GUEST_MEMORY: (&str, &str) = ("wasi-virt", "guest-memory");
 /// The target's export the host calls in each new thread.
 pub const THREAD_START: &str = "wasi_thread_start";
 
+/// The export a host calls once every thread of a run has ended, trapped
+/// or not, to free the lock around the guest: a thread that trapped inside
+/// guest code (an exit under `--exit virtual` traps there) never released
+/// it, and the host still reads the output through the guest.
+pub const RELEASE_LOCK: &str = "wasi_virt_release_lock";
+
 /// A guest stack per spawned thread: 4 pages (256 KiB).
 pub const STACK_PAGES: u32 = 4;
 
@@ -124,9 +130,13 @@ pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<
         limit_spawns(plan, modules[0], limit, words);
     }
     let thread_start = thread_start(plan, modules, words)?;
+    let release = release_lock(plan, words);
     Ok(Some(Threads {
         guest_memory,
-        exports: vec![(THREAD_START.to_string(), thread_start)],
+        exports: vec![
+            (THREAD_START.to_string(), thread_start),
+            (RELEASE_LOCK.to_string(), release),
+        ],
         entries,
     }))
 }
@@ -431,6 +441,19 @@ fn running_add(f: &mut Function, words: Words, delta: i32) {
     f.instruction(&Instruction::I32Const(delta));
     f.instruction(&Instruction::I32AtomicRmwAdd(arg));
     f.instruction(&Instruction::Drop);
+}
+
+/// [`RELEASE_LOCK`]: `() -> ()`, the lock released.
+fn release_lock(plan: &mut Plan, words: Words) -> u32 {
+    let mut f = Function::new([]);
+    unlock(&mut f, words);
+    f.instruction(&Instruction::End);
+    let ty = plan.func_type(FuncType::new([], []));
+    let index = plan.add_func(ty, FuncKind::Threads);
+    plan.new_func_mut(index)
+        .expect("a function the plan just allocated")
+        .body = Some(f);
+    index
 }
 
 /// Takes the lock: `cmpxchg 0 → 1`, waiting while another holds it.

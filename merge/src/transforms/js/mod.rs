@@ -9,6 +9,7 @@ use std::path::{Component, Path, PathBuf};
 use anyhow::{Result, bail};
 
 use crate::json::string as json_string;
+use crate::module::Module;
 
 const WRAPPER_JS: &str = include_str!("wrapper.js");
 const WRAPPER_DTS: &str = include_str!("wrapper.d.ts");
@@ -23,21 +24,46 @@ pub fn dts_path(js: &Path) -> PathBuf {
     js.with_file_name(format!("{stem}.{ext}"))
 }
 
-/// The ES module and its `.d.ts` for a module written to `wasm`, the
-/// module written to `js`.
-pub fn wrapper(js: &Path, wasm: &Path) -> Result<(String, String)> {
+/// The ES module and its `.d.ts` for the module `bytes` written to `wasm`,
+/// the module written to `js`. A threads output's shared memories are
+/// created by the module, from the limits written into it here.
+pub fn wrapper(js: &Path, wasm: &Path, bytes: &[u8]) -> Result<(String, String)> {
     let Some(js_name) = js.file_name().map(|n| n.to_string_lossy().into_owned()) else {
         bail!("{}: --js takes a file name", js.display());
     };
     let wasm_url = relative_url(js, wasm);
     let quoted = json_string(&wasm_url);
+    let memories = shared_memories(bytes)?;
     let fill = |template: &str| {
         template
+            .replace("__WASI_VIRT_SHARED_MEMORIES__", &memories)
             .replace("__WASI_VIRT_WASM_JSON__", &quoted)
             .replace("__WASI_VIRT_WASM__", &wasm_url)
             .replace("__WASI_VIRT_JS__", &js_name)
     };
     Ok((fill(WRAPPER_JS), fill(WRAPPER_DTS)))
+}
+
+/// The shared memories `bytes` imports, as a JSON array of
+/// `{module, name, initial, maximum}` (pages): empty but for a threads
+/// output.
+fn shared_memories(bytes: &[u8]) -> Result<String> {
+    let m = Module::parse("output", bytes)?;
+    let mut items = Vec::new();
+    for import in &m.imports {
+        if let wasmparser::TypeRef::Memory(t) = import.ty
+            && t.shared
+        {
+            items.push(format!(
+                "{{\"module\":{},\"name\":{},\"initial\":{},\"maximum\":{}}}",
+                json_string(import.module),
+                json_string(import.name),
+                t.initial,
+                t.maximum.unwrap_or(t.initial)
+            ));
+        }
+    }
+    Ok(format!("[{}]", items.join(",")))
 }
 
 /// The URL of `wasm` relative to the folder of `js` (`out.wasm`,
@@ -128,7 +154,12 @@ mod tests {
 
     #[test]
     fn the_template_is_filled_in() {
-        let (js, dts) = wrapper(Path::new("/w/demo.js"), Path::new("/w/demo.wasm")).unwrap();
+        let (js, dts) = wrapper(
+            Path::new("/w/demo.js"),
+            Path::new("/w/demo.wasm"),
+            &wat::parse_str("(module)").unwrap(),
+        )
+        .unwrap();
         assert!(
             js.contains(r#"new URL("./demo.wasm", import.meta.url)"#),
             "{js}"

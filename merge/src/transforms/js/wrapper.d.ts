@@ -18,7 +18,17 @@ export type Source =
  * or with the host clock and randomness when it was packed with
  * `--clock host` / `--random host`.
  */
-export declare function instantiate(source?: Source): Promise<App>;
+export declare function instantiate(source?: Source, options?: Options): Promise<App>;
+
+/** Options of `instantiate`. */
+export interface Options {
+  /**
+   * A threads output (a `wasm32-wasip1-threads` program): how many Workers
+   * run its spawned threads, started with each run (default: the number of
+   * cores). A spawn when every one runs a thread fails with `EAGAIN`.
+   */
+  threads?: number;
+}
 
 /** How one run ended. */
 export interface RunResult {

@@ -13,6 +13,15 @@
 /** The merged module, next to this file. */
 export const defaultUrl = new URL(__WASI_VIRT_WASM_JSON__, import.meta.url);
 
+/**
+ * A threads output's shared memories (`wasm32-wasip1-threads` programs),
+ * with their limits in pages: this file creates them and gives them to
+ * every thread's instance. Empty for any other output.
+ */
+const SHARED_MEMORIES = __WASI_VIRT_SHARED_MEMORIES__;
+
+const IS_NODE = typeof process === "object" && !!process.versions?.node;
+
 // preview1 errno names by number (`wasi_snapshot_preview1`'s errno type).
 const ERRNO = (
   "SUCCESS 2BIG ACCES ADDRINUSE ADDRNOTAVAIL AFNOSUPPORT AGAIN ALREADY BADF " +
@@ -37,49 +46,59 @@ const decoder = new TextDecoder();
  * string is resolved against this file's URL; `file:` URLs are read with
  * `node:fs` where `fetch` cannot).
  */
-export async function instantiate(source = defaultUrl) {
-  const instance = await instantiateModule(await source);
+export async function instantiate(source = defaultUrl, options = {}) {
+  const instance = await instantiateModule(await source, options);
   return new App(instance);
 }
 
-async function instantiateModule(source) {
+async function instantiateModule(source, options) {
+  const compiled = await compileModule(source);
+  return instantiateCompiled(compiled, options);
+}
+
+async function compileModule(source) {
   if (source instanceof WebAssembly.Module) {
-    return instantiateCompiled(source);
+    return source;
   }
   if (source instanceof ArrayBuffer || ArrayBuffer.isView(source)) {
-    return instantiateCompiled(await WebAssembly.compile(source));
+    return WebAssembly.compile(source);
   }
   if (typeof Response === "function" && source instanceof Response) {
-    return instantiateResponse(source);
+    return compileResponse(source);
   }
   if (typeof source === "string" || source instanceof URL) {
     const url = new URL(source, import.meta.url);
-    if (url.protocol === "file:" && typeof process === "object" && process.versions?.node) {
+    if (url.protocol === "file:" && IS_NODE) {
       const { readFile } = await import("node:fs/promises");
-      return instantiateCompiled(await WebAssembly.compile(await readFile(url)));
+      return WebAssembly.compile(await readFile(url));
     }
-    return instantiateResponse(await fetch(url));
+    return compileResponse(await fetch(url));
   }
   throw new TypeError(
     "instantiate: expected bytes, a URL, a Response or a WebAssembly.Module",
   );
 }
 
-async function instantiateResponse(response) {
+async function compileResponse(response) {
   if (!response.ok) {
     throw new Error(`cannot load ${response.url}: HTTP ${response.status}`);
   }
   const type = response.headers.get("content-type") ?? "";
   if (typeof WebAssembly.compileStreaming === "function" && type.startsWith("application/wasm")) {
-    return instantiateCompiled(await WebAssembly.compileStreaming(response));
+    return WebAssembly.compileStreaming(response);
   }
-  return instantiateCompiled(await WebAssembly.compile(await response.arrayBuffer()));
+  return WebAssembly.compile(await response.arrayBuffer());
 }
 
-async function instantiateCompiled(module) {
+async function instantiateCompiled(module, options = {}) {
   const host = new Host();
-  const instance = await WebAssembly.instantiate(module, host.importsOf(module));
+  const threads = Threads.of(module, options);
+  const instance = await WebAssembly.instantiate(module, host.importsOf(module, threads?.imports(-1)));
   host.memory = instance.exports.memory;
+  if (threads) {
+    threads.release = instance.exports.wasi_virt_release_lock;
+    instance.wasiVirtThreads = threads;
+  }
   return instance;
 }
 
@@ -96,7 +115,7 @@ const NS_PER_MS = 1_000_000;
 class Host {
   memory = null;
 
-  importsOf(module) {
+  importsOf(module, threadImports = {}) {
     const provided = {
       clock_res_get: (id, out) => this.clockResGet(id, out),
       clock_time_get: (id, precision, out) => this.clockTimeGet(id, out),
@@ -104,9 +123,15 @@ class Host {
       random_get: (buf, len) => this.randomGet(buf, len),
     };
     const functions = {};
+    const imports = {};
     for (const { module: from, name, kind } of WebAssembly.Module.imports(module)) {
       if (kind === "function" && from === "wasi_snapshot_preview1" && name in provided) {
         functions[name] = provided[name];
+        continue;
+      }
+      const shared = threadImports[from]?.[name];
+      if (shared !== undefined) {
+        (imports[from] ??= {})[name] = shared;
         continue;
       }
       throw new Error(
@@ -114,7 +139,8 @@ class Host {
           "this file provides only the host clock and randomness (--clock host, --random host)",
       );
     }
-    return Object.keys(functions).length ? { wasi_snapshot_preview1: functions } : {};
+    if (Object.keys(functions).length) imports.wasi_snapshot_preview1 = functions;
+    return imports;
   }
 
   view() {
@@ -277,10 +303,15 @@ export class App {
       throw new Error("the module exports no `wasi_virt_set_stdin`");
     }
     let trap = null;
-    try {
-      x[entry]();
-    } catch (error) {
-      trap = error;
+    const threads = this.instance.wasiVirtThreads;
+    if (threads) {
+      trap = await threads.run(entry);
+    } else {
+      try {
+        x[entry]();
+      } catch (error) {
+        trap = error;
+      }
     }
     const code = x.wasi_virt_exit_code();
     const stdout = this.#captured("wasi_virt_stdout_ptr", "wasi_virt_stdout_len");
@@ -408,4 +439,185 @@ function bytes(data) {
   if (data instanceof ArrayBuffer) return new Uint8Array(data);
   if (ArrayBuffer.isView(data)) return new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
   throw new TypeError("expected a string, an ArrayBuffer or a typed array");
+}
+
+// ---- Threads: a small wasi-threads host ----------------------------------
+//
+// A threads output imports its shared memories and `wasi.thread-spawn`. Its
+// program runs in a Worker (a `worker_threads` Worker in Node), never on
+// the thread that called `run()`; a spawn hands the new thread to one of a
+// pool of Workers started with the run, through a control block in shared
+// memory, so that it is answered at once from any thread (a spawn that had
+// to wait for the main thread's event loop would deadlock). Per pool slot:
+// [state (0 idle, 1 taken, 2 go), tid, start_arg]; word 0 counts the tids.
+
+const SLOT = 4;
+const EAGAIN = 6;
+
+class Threads {
+  /** The threads host for `module`, or null if it is not a threads output. */
+  static of(module, options) {
+    const memoryImports = WebAssembly.Module.imports(module).filter((i) => i.kind === "memory");
+    if (memoryImports.length === 0) return null;
+    if (typeof SharedArrayBuffer !== "function") {
+      throw new Error(
+        "this module runs threads, which need SharedArrayBuffer: serve the page cross-origin isolated " +
+          "(headers `Cross-Origin-Opener-Policy: same-origin` and `Cross-Origin-Embedder-Policy: require-corp`)",
+      );
+    }
+    const memories = {};
+    for (const { module: from, name } of memoryImports) {
+      const limits = SHARED_MEMORIES.find((m) => m.module === from && m.name === name);
+      if (!limits) throw new Error(`no limits for the shared memory ${from}.${name}: write this file with --js for this module`);
+      (memories[from] ??= {})[name] = new WebAssembly.Memory({
+        initial: limits.initial,
+        maximum: limits.maximum,
+        shared: true,
+      });
+    }
+    return new Threads(module, memories, options.threads ?? defaultPoolSize());
+  }
+
+  constructor(module, memories, pool) {
+    this.module = module;
+    this.memories = memories;
+    this.pool = pool;
+    this.control = new Int32Array(new SharedArrayBuffer(4 * (SLOT + 3 * pool)));
+  }
+
+  /** The imports of an instance on thread `slot` (-1: the caller's). */
+  imports(slot) {
+    return threadImports({ memories: this.memories, control: this.control, pool: this.pool, slot });
+  }
+
+  /**
+   * Runs `entry` in a Worker with a pool of `pool` more, until it returns,
+   * exits or traps in any thread; ends every Worker. The trap, or null.
+   */
+  async run(entry) {
+    const data = { wasiVirt: true, module: this.module, memories: this.memories, control: this.control, pool: this.pool };
+    const workers = [];
+    try {
+      const ready = [];
+      for (let slot = 0; slot < this.pool; slot++) {
+        const worker = await startWorker({ ...data, role: "pool", slot });
+        workers.push(worker);
+        ready.push(worker.next());
+      }
+      for (const message of await Promise.all(ready)) {
+        if (message.trap) return new Error(message.trap);
+      }
+      const main = await startWorker({ ...data, role: "main", slot: -1, entry });
+      workers.push(main);
+      // The first word from any Worker ends the run: `done` from the
+      // program's, or a trap from any thread's.
+      const message = await Promise.race(workers.map((w) => w.next()));
+      return message.trap ? new Error(message.trap) : null;
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+      // A thread that trapped in the guest (an exit) kept its lock.
+      this.release?.();
+    }
+  }
+}
+
+function defaultPoolSize() {
+  if (typeof navigator === "object" && navigator.hardwareConcurrency) return navigator.hardwareConcurrency;
+  return 4;
+}
+
+/** A thread's imports: the shared memories, and a spawn from the pool. */
+function threadImports({ memories, control, pool }) {
+  const imports = {};
+  for (const [from, byName] of Object.entries(memories)) imports[from] = { ...byName };
+  (imports.wasi ??= {})["thread-spawn"] = (startArg) => {
+    for (let slot = 0; slot < pool; slot++) {
+      const at = SLOT + 3 * slot;
+      if (Atomics.compareExchange(control, at, 0, 1) === 0) {
+        const tid = Atomics.add(control, 0, 1) + 1;
+        control[at + 1] = tid;
+        control[at + 2] = startArg;
+        Atomics.store(control, at, 2);
+        Atomics.notify(control, at);
+        return tid;
+      }
+    }
+    return -EAGAIN; // every Worker of the pool runs a thread
+  };
+  return imports;
+}
+
+/** Starts this file as a Worker with `data`; its messages come by `next()`. */
+async function startWorker(data) {
+  const queue = [];
+  const waiting = [];
+  const deliver = (message) => (waiting.length ? waiting.shift()(message) : queue.push(message));
+  const fail = (error) => deliver({ trap: `${error?.name ?? "Error"}: ${error?.message ?? error}` });
+  let worker;
+  if (IS_NODE) {
+    const { Worker } = await import("node:worker_threads");
+    worker = new Worker(new URL(import.meta.url), { workerData: data });
+    worker.on("message", deliver);
+    worker.on("error", fail);
+  } else {
+    worker = new Worker(import.meta.url, { type: "module" });
+    worker.addEventListener("message", (event) => deliver(event.data));
+    worker.addEventListener("error", fail);
+    worker.postMessage(data);
+  }
+  return {
+    next: () => (queue.length ? Promise.resolve(queue.shift()) : new Promise((r) => waiting.push(r))),
+    terminate: async () => {
+      await worker.terminate();
+    },
+  };
+}
+
+/** In a Worker this file started: one thread of the program. */
+function runThread(data, post) {
+  let instance;
+  try {
+    const host = new Host();
+    instance = new WebAssembly.Instance(data.module, host.importsOf(data.module, threadImports(data)));
+    host.memory = instance.exports.memory;
+  } catch (error) {
+    post({ trap: `${error.name}: ${error.message}` });
+    return;
+  }
+  if (data.role === "main") {
+    try {
+      instance.exports[data.entry]();
+      post({ done: true });
+    } catch (error) {
+      post({ trap: `${error.name}: ${error.message}` });
+    }
+    return;
+  }
+  post({ ready: true });
+  const control = data.control;
+  const at = SLOT + 3 * data.slot;
+  for (;;) {
+    let state;
+    while ((state = Atomics.load(control, at)) !== 2) Atomics.wait(control, at, state);
+    try {
+      instance.exports.wasi_thread_start(control[at + 1], control[at + 2]);
+    } catch (error) {
+      post({ trap: `${error.name}: ${error.message}` });
+      return;
+    }
+    Atomics.store(control, at, 0);
+  }
+}
+
+if (IS_NODE) {
+  const { isMainThread, workerData, parentPort } = await import("node:worker_threads");
+  if (!isMainThread && workerData?.wasiVirt) runThread(workerData, (m) => parentPort.postMessage(m));
+} else if (typeof WorkerGlobalScope === "function" && globalThis instanceof WorkerGlobalScope) {
+  globalThis.addEventListener(
+    "message",
+    (event) => {
+      if (event.data?.wasiVirt) runThread(event.data, (m) => globalThis.postMessage(m));
+    },
+    { once: true },
+  );
 }
