@@ -15,84 +15,45 @@
 // "errors": [console errors, page errors, aborted
 // requests]}. Exit code 0 when the page said "done", else 1.
 
-import { mkdtemp, rm } from "node:fs/promises";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
-import { chromium } from "playwright-core";
-import { serve } from "./serve.mjs";
+import { withPage } from "./chromium.mjs";
 
 const [dir, page, args, filePath, fileContent] = process.argv.slice(2);
 if (page === undefined) {
   console.error("usage: node browser.mjs DIR PAGE [ARGS] [FILE_PATH] [FILE_CONTENT]");
   process.exit(2);
 }
-const TIMEOUT_MS = 60_000;
-
-const server = await serve(dir);
-const profile = await mkdtemp(join(tmpdir(), "wasi-virt-chromium-"));
-const errors = [];
-let context;
 let result = { status: "not loaded" };
+const errors = [];
 try {
-  context = await chromium.launchPersistentContext(profile, {
-    executablePath: process.env.WASI_VIRT_CHROMIUM || "/usr/bin/chromium",
-    headless: true,
-    timeout: TIMEOUT_MS,
-    args: [
-      "--headless",
-      "--no-sandbox",
-      "--disable-gpu",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-      "--disable-quic",
-    ],
-  });
-  await context.route("**/*", (route) => {
-    const url = route.request().url();
-    if (url.startsWith(server.url)) return route.continue();
-    errors.push(`blocked a request to ${url}`);
-    return route.abort();
-  });
-  const tab = context.pages()[0] ?? (await context.newPage());
-  tab.setDefaultTimeout(TIMEOUT_MS);
-  tab.on("console", (message) => {
-    if (message.type() === "error") errors.push(`console: ${message.text()}`);
-  });
-  tab.on("pageerror", (error) => errors.push(`page: ${error.message}`));
-  await tab.goto(new URL(page, server.url).href);
-  await tab.waitForFunction(() => document.getElementById("status").textContent !== "loading…");
-  if (args !== undefined) await tab.fill("#args", args);
-  if (filePath !== undefined) await tab.fill("#file-path", filePath);
-  if (fileContent !== undefined) await tab.fill("#file-content", fileContent);
-  if ((await tab.textContent("#status")) === "ready") {
-    await tab.click("#run");
-    await tab.waitForFunction(() => {
-      const text = document.getElementById("status").textContent;
-      return text === "done" || text.startsWith("failed");
+  result = await withPage(dir, page, {}, errors, async (tab) => {
+    await tab.waitForFunction(() => document.getElementById("status").textContent !== "loading…");
+    if (args !== undefined) await tab.fill("#args", args);
+    if (filePath !== undefined) await tab.fill("#file-path", filePath);
+    if (fileContent !== undefined) await tab.fill("#file-content", fileContent);
+    if ((await tab.textContent("#status")) === "ready") {
+      await tab.click("#run");
+      await tab.waitForFunction(() => {
+        const text = document.getElementById("status").textContent;
+        return text === "done" || text.startsWith("failed");
+      });
+    }
+    return await tab.evaluate(() => {
+      const text = (id) => document.getElementById(id).textContent;
+      return {
+        status: text("status"),
+        exitCode: text("exit-code") === "" ? null : Number(text("exit-code")),
+        stdout: text("stdout"),
+        stderr: text("stderr"),
+        memoryMode: text("memory-mode"),
+        imports: text("imports"),
+        module: text("module"),
+        // Pages that read a file back after the run show it here.
+        written: document.getElementById("written")?.textContent ?? null,
+      };
     });
-  }
-  result = await tab.evaluate(() => {
-    const text = (id) => document.getElementById(id).textContent;
-    return {
-      status: text("status"),
-      exitCode: text("exit-code") === "" ? null : Number(text("exit-code")),
-      stdout: text("stdout"),
-      stderr: text("stderr"),
-      memoryMode: text("memory-mode"),
-      imports: text("imports"),
-      module: text("module"),
-      // Pages that read a file back after the run show it here.
-      written: document.getElementById("written")?.textContent ?? null,
-    };
   });
 } catch (error) {
   errors.push(`driver: ${error.message ?? error}`);
-} finally {
-  await context?.close().catch(() => {});
-  await server.close();
-  await rm(profile, { recursive: true, force: true });
 }
 console.log(JSON.stringify({ ...result, errors }));
 process.exit(result.status === "done" ? 0 : 1);

@@ -22,21 +22,29 @@ const TYPES = {
   ".wasm": "application/wasm",
 };
 
-/** Serves `dir` on 127.0.0.1:`port`; resolves to `{ url, close() }`. */
-export async function serve(dir, port = 0) {
+/**
+ * Serves `dir` on 127.0.0.1:`port`; resolves to `{ url, close() }`. With
+ * `isolated` (the default) every response says the page is cross-origin
+ * isolated (COOP `same-origin`, COEP `require-corp`), which threads in a
+ * page need (`SharedArrayBuffer`); `isolated: false` leaves that out.
+ */
+export async function serve(dir, port = 0, { isolated = true } = {}) {
+  const headers = isolated
+    ? { "cross-origin-opener-policy": "same-origin", "cross-origin-embedder-policy": "require-corp" }
+    : {};
   const root = resolve(dir);
   const server = createServer(async (request, response) => {
     try {
       const path = decodeURIComponent(new URL(request.url, "http://x").pathname);
       let file = resolve(join(root, path));
       if (file !== root && !file.startsWith(root + sep)) {
-        return send(response, 403, "text/plain", "outside the served folder\n");
+        return send(response, 403, "text/plain", "outside the served folder\n", headers);
       }
       if ((await stat(file)).isDirectory()) file = join(file, "index.html");
       const body = await readFile(file);
-      send(response, 200, TYPES[extname(file)] ?? "application/octet-stream", body);
+      send(response, 200, TYPES[extname(file)] ?? "application/octet-stream", body, headers);
     } catch {
-      send(response, 404, "text/plain", "not found\n");
+      send(response, 404, "text/plain", "not found\n", headers);
     }
   });
   await new Promise((done, fail) => {
@@ -47,8 +55,8 @@ export async function serve(dir, port = 0) {
   return { url, close: () => new Promise((done) => server.close(done)) };
 }
 
-function send(response, status, type, body) {
-  response.writeHead(status, { "content-type": type, "cache-control": "no-store" });
+function send(response, status, type, body, headers) {
+  response.writeHead(status, { ...headers, "content-type": type, "cache-control": "no-store" });
   response.end(body);
 }
 

@@ -359,6 +359,9 @@ fn threads_run_through_the_js_module_in_node() {
         ("panic", &[]),
         ("exit", &["--clock", "host"]),
         ("sleep", &["--clock", "host"]),
+        // The host's clock stamps files inside the guest's own work.
+        ("append", &["--clock", "host"]),
+        ("fs", &["--clock", "host"]),
     ] {
         let expected = host_program_only(case);
         assert_eq!(through_js(case, options, 8), expected, "{case}");
@@ -377,4 +380,82 @@ fn an_exhausted_pool_refuses_a_spawn_with_eagain() {
         (run.code, run.stdout.as_str()),
         (Some(0), "2 threads ran; then Some(WouldBlock)\n")
     );
+}
+
+/// The threads demo page (`examples/browser/threads.html`) in headless
+/// Chromium, served cross-origin isolated: the page is isolated, rayon runs
+/// on 1 and on 2 Workers, 8 threads append to files that the page lists
+/// afterwards, and the output is the program's under wasmtime's own WASI.
+/// Served without COOP/COEP, the page says which headers to send.
+#[test]
+fn the_threads_page_runs_in_chromium_when_cross_origin_isolated() {
+    if !have(Tool::Chromium) || !have(Tool::WasmtimeThreads) {
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let browser = wasi_virt_tests::repo_root().join("examples/browser");
+    for file in ["threads.html", "threads.js"] {
+        std::fs::copy(browser.join(file), dir.path().join(file)).unwrap();
+    }
+    let app = threads_app();
+    let wasm = dir.path().join("threads-app.wasm");
+    let js = dir.path().join("threads-app.js");
+    wasi_virt([
+        OsStr::new("pack"),
+        app.as_os_str(),
+        "-o".as_ref(),
+        wasm.as_os_str(),
+        "--dir".as_ref(),
+        "/tmp".as_ref(),
+        "--clock".as_ref(),
+        "host".as_ref(),
+        "--js".as_ref(),
+        js.as_os_str(),
+    ]);
+    let shown = page_in_chromium(dir.path(), true);
+    assert_eq!(shown["isolated"], "true", "{shown}");
+    assert_eq!(shown["status"], "done", "{shown}");
+    let primes = "148933 primes";
+    assert!(
+        shown["one"].as_str().unwrap().starts_with(primes),
+        "{shown}"
+    );
+    assert!(
+        shown["two"].as_str().unwrap().starts_with(primes),
+        "{shown}"
+    );
+    assert_eq!(shown["exitCode"], "0", "{shown}");
+    assert_eq!(shown["stdout"], host("append").stdout.as_str(), "{shown}");
+    let files = shown["files"].as_str().unwrap();
+    assert!(
+        files.contains("own.log: 160 lines") && files.contains("shared.log: 160 lines"),
+        "{files}"
+    );
+    assert_eq!(shown["errors"], serde_json::json!([]), "{shown}");
+
+    let refused = page_in_chromium(dir.path(), false);
+    assert_eq!(refused["isolated"], "false", "{refused}");
+    let status = refused["status"].as_str().unwrap();
+    assert!(
+        status.starts_with("failed: this module runs threads, which need SharedArrayBuffer")
+            && status.contains("Cross-Origin-Opener-Policy: same-origin")
+            && status.contains("Cross-Origin-Embedder-Policy: require-corp"),
+        "{status}"
+    );
+}
+
+/// What `tests/node/browser-threads.mjs` saw of the page in `dir`.
+fn page_in_chromium(dir: &Path, isolated: bool) -> serde_json::Value {
+    let node = Tool::Node22.locate().unwrap();
+    let mut command = Command::new(node);
+    command
+        .arg(wasi_virt_tests::tools::node_project_dir().join("browser-threads.mjs"))
+        .arg(dir);
+    if !isolated {
+        command.arg("--not-isolated");
+    }
+    let output = command.output().unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    serde_json::from_str(stdout.trim())
+        .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)))
 }

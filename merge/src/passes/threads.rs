@@ -15,9 +15,9 @@
 //! threads at once: every way into guest code takes one process-wide lock
 //! (`memory.atomic.wait32`/`notify` on a word of that page), every way out
 //! releases it. In: a target's WASI call (its plug), the host's call of a
-//! guest export. Out: the guest's call of a target export, and of a host
-//! import (a real sleep under `--clock host`, an inherited stdout), so that
-//! a thread that blocks in the host does not hold the others up. A thread's
+//! guest export. Out: the guest's call of a target export, and its real
+//! sleep in the host (`poll_oneoff` under `--clock host`), so that a thread
+//! that sleeps does not hold the others up. A thread's
 //! guest frames stay live while it is out, so each thread has a guest stack
 //! of its own: `wasi_thread_start`, which the output exports, takes
 //! [`STACK_PAGES`] pages of the guest's memory for the new thread's guest
@@ -202,14 +202,22 @@ fn wrap_target_imports(plan: &mut Plan, m: &Module, roles: &[Role], words: Words
     }
 }
 
-/// The guest's calls of a target's export and of host imports release the
-/// lock while they run.
+/// The guest's calls of a target's export, and its real sleeps in the
+/// host, release the lock while they run.
+///
+/// Only `poll_oneoff` of the host imports: guest code is not reentrant at
+/// any call, and the runtime calls the others (the host's clock, an
+/// inherited stdout) in the middle of its own work (stamping a file it
+/// holds borrowed), where another thread must not come in. It sleeps in
+/// `poll_oneoff` with nothing borrowed.
 fn wrap_guest_imports(plan: &mut Plan, g: &Module, roles: &[Role], words: Words) {
     let guest = plan.guest();
-    for (fi, position, _, ty) in g.func_imports() {
+    for (fi, position, import, ty) in g.func_imports() {
         let out = match &roles[position] {
             Role::TargetExport { .. } => true,
-            Role::Keep { origin, .. } => *origin == Origin::Passthrough,
+            Role::Keep { origin, .. } => {
+                *origin == Origin::Passthrough && import.name == "poll_oneoff"
+            }
             _ => false,
         };
         let Some(func_type) = g.types[ty as usize].clone().filter(|_| out) else {
