@@ -77,6 +77,7 @@ pub fn rows(cli: &Path, work: &Path, runs: usize, table: &mut Table) -> Result<(
         format!("{one:.0} ms"),
         format!("{:.2}x", one / two),
     );
+    node_rows(cli, &threads_app, work, runs, table)?;
     let calls = ["calls", "20000"];
     let threaded = best(
         &pack(&threads_app, "calls-threads.wasm", &calls)?,
@@ -89,6 +90,57 @@ pub fn rows(cli: &Path, work: &Path, runs: usize, table: &mut Table) -> Result<(
         format!("{threaded:.0} ns"),
         format!("{plain:.0} ns"),
         format!("{:.2}x", threaded / plain),
+    );
+    Ok(())
+}
+
+/// The rayon workload and the start-up of a threads output through its
+/// `--js` module in Node (`tests/node/bench-threads.mjs`).
+fn node_rows(cli: &Path, app: &Path, work: &Path, runs: usize, table: &mut Table) -> Result<()> {
+    let Some(node) = tools::node22() else {
+        println!("  (no Node rows for threads: no Node >= 22)");
+        return Ok(());
+    };
+    let (wasm, js) = (work.join("threads-js.wasm"), work.join("threads-js.js"));
+    run_checked(
+        Command::new(cli)
+            .arg("pack")
+            .arg(app)
+            .arg("-o")
+            .arg(&wasm)
+            .args(["--dir", "/tmp", "--clock", "host", "--js"])
+            .arg(&js),
+    )?;
+    let output = Command::new(node)
+        .arg(tools::node_project_dir().join("bench-threads.mjs"))
+        .arg(&js)
+        .arg(runs.to_string())
+        .output()
+        .context("cannot run Node")?;
+    if !output.status.success() {
+        bail!(
+            "bench-threads.mjs failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+    let figures: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let ms = |key: &str| {
+        figures[key]
+            .as_f64()
+            .with_context(|| format!("no {key} in {figures}"))
+    };
+    let (one, two) = (ms("work1")?, ms("work2")?);
+    table.row(
+        "threads: rayon workload packed, 2 threads vs 1, Node 22 through --js (goal >= 1.7x on 2 cores)",
+        format!("{two:.0} ms"),
+        format!("{one:.0} ms"),
+        format!("{:.2}x", one / two),
+    );
+    table.row(
+        "threads: start-up through --js in Node, instantiate to the end of `spawn` (a pool of 4 Workers, 4 threads)",
+        format!("{:.0} ms", ms("startup")?),
+        "-".into(),
+        "-".into(),
     );
     Ok(())
 }

@@ -81,6 +81,10 @@ struct Words {
     once: u32,
     /// How many spawned threads run, under a thread limit.
     running: u32,
+    /// The function that takes the lock.
+    lock_fn: u32,
+    /// The function that releases it.
+    unlock_fn: u32,
 }
 
 /// Makes the output a threads output when the first target is a threads
@@ -107,7 +111,10 @@ pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<
         lock: reserved,
         once: reserved + 4,
         running: reserved + 8,
+        lock_fn: 0,
+        unlock_fn: 0,
     };
+    let words = lock_functions(plan, words);
     let guest_memory = MemoryType {
         minimum: memory.initial + 1,
         maximum: Some(
@@ -130,12 +137,11 @@ pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<
         limit_spawns(plan, modules[0], limit, words);
     }
     let thread_start = thread_start(plan, modules, words)?;
-    let release = release_lock(plan, words);
     Ok(Some(Threads {
         guest_memory,
         exports: vec![
             (THREAD_START.to_string(), thread_start),
-            (RELEASE_LOCK.to_string(), release),
+            (RELEASE_LOCK.to_string(), words.unlock_fn),
         ],
         entries,
     }))
@@ -451,50 +457,96 @@ fn running_add(f: &mut Function, words: Words, delta: i32) {
     f.instruction(&Instruction::Drop);
 }
 
-/// [`RELEASE_LOCK`]: `() -> ()`, the lock released.
-fn release_lock(plan: &mut Plan, words: Words) -> u32 {
-    let mut f = Function::new([]);
-    unlock(&mut f, words);
-    f.instruction(&Instruction::End);
+/// The lock's two functions, `() -> ()` each, a futex mutex: the word is
+/// 0 free, 1 held, 2 held with threads waiting, so that releasing an
+/// uncontended lock wakes nobody (a `notify` costs a call into the engine).
+/// The release is also [`RELEASE_LOCK`], which a host calls once every
+/// thread has ended.
+fn lock_functions(plan: &mut Plan, words: Words) -> Words {
+    use Instruction as I;
+    let arg = memarg(words.memory);
+    let at = words.lock as i32;
+    // Locals: what the word held.
+    let mut take = Function::new([(1, wasm_encoder::ValType::I32)]);
+    for i in [
+        I::I32Const(at),
+        I::I32Const(0),
+        I::I32Const(1),
+        I::I32AtomicRmwCmpxchg(arg),
+        I::LocalTee(0),
+        I::If(BlockType::Empty),
+        // Held: say there is a waiter, unless it says so already.
+        I::LocalGet(0),
+        I::I32Const(2),
+        I::I32Ne,
+        I::If(BlockType::Empty),
+        I::I32Const(at),
+        I::I32Const(2),
+        I::I32AtomicRmwXchg(arg),
+        I::LocalSet(0),
+        I::End,
+        I::Block(BlockType::Empty),
+        I::Loop(BlockType::Empty),
+        I::LocalGet(0),
+        I::I32Eqz,
+        I::BrIf(1),
+        I::I32Const(at),
+        I::I32Const(2),
+        I::I64Const(-1),
+        I::MemoryAtomicWait32(arg),
+        I::Drop,
+        I::I32Const(at),
+        I::I32Const(2),
+        I::I32AtomicRmwXchg(arg),
+        I::LocalSet(0),
+        I::Br(0),
+        I::End,
+        I::End,
+        I::End,
+        I::End,
+    ] {
+        take.instruction(&i);
+    }
+    let mut release = Function::new([]);
+    for i in [
+        I::I32Const(at),
+        I::I32Const(0),
+        I::I32AtomicRmwXchg(arg),
+        I::I32Const(2),
+        I::I32Eq,
+        I::If(BlockType::Empty),
+        I::I32Const(at),
+        I::I32Const(1),
+        I::MemoryAtomicNotify(arg),
+        I::Drop,
+        I::End,
+        I::End,
+    ] {
+        release.instruction(&i);
+    }
     let ty = plan.func_type(FuncType::new([], []));
-    let index = plan.add_func(ty, FuncKind::Threads);
-    plan.new_func_mut(index)
-        .expect("a function the plan just allocated")
-        .body = Some(f);
-    index
+    let mut add = |body: Function| {
+        let index = plan.add_func(ty, FuncKind::Threads);
+        plan.new_func_mut(index)
+            .expect("a function the plan just allocated")
+            .body = Some(body);
+        index
+    };
+    Words {
+        lock_fn: add(take),
+        unlock_fn: add(release),
+        ..words
+    }
 }
 
-/// Takes the lock: `cmpxchg 0 → 1`, waiting while another holds it.
+/// Takes the lock.
 fn lock(f: &mut Function, words: Words) {
-    use Instruction as I;
-    let arg = memarg(words.memory);
-    f.instruction(&I::Loop(BlockType::Empty));
-    f.instruction(&I::I32Const(words.lock as i32));
-    f.instruction(&I::I32Const(0));
-    f.instruction(&I::I32Const(1));
-    f.instruction(&I::I32AtomicRmwCmpxchg(arg));
-    f.instruction(&I::If(BlockType::Empty));
-    f.instruction(&I::I32Const(words.lock as i32));
-    f.instruction(&I::I32Const(1));
-    f.instruction(&I::I64Const(-1));
-    f.instruction(&I::MemoryAtomicWait32(arg));
-    f.instruction(&I::Drop);
-    f.instruction(&I::Br(1));
-    f.instruction(&I::End);
-    f.instruction(&I::End);
+    f.instruction(&Instruction::Call(words.lock_fn));
 }
 
-/// Releases the lock and wakes one waiter.
+/// Releases the lock, waking a waiter if there is one.
 fn unlock(f: &mut Function, words: Words) {
-    use Instruction as I;
-    let arg = memarg(words.memory);
-    f.instruction(&I::I32Const(words.lock as i32));
-    f.instruction(&I::I32Const(0));
-    f.instruction(&I::I32AtomicStore(arg));
-    f.instruction(&I::I32Const(words.lock as i32));
-    f.instruction(&I::I32Const(1));
-    f.instruction(&I::MemoryAtomicNotify(arg));
-    f.instruction(&I::Drop);
+    f.instruction(&Instruction::Call(words.unlock_fn));
 }
 
 /// A naturally aligned 32-bit access to `memory` at the address on the stack.
