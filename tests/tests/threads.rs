@@ -459,3 +459,48 @@ fn page_in_chromium(dir: &Path, isolated: bool) -> serde_json::Value {
     serde_json::from_str(stdout.trim())
         .unwrap_or_else(|e| panic!("{e}: {stdout}\n{}", String::from_utf8_lossy(&output.stderr)))
 }
+
+/// `merge --js` takes a threads program too: `examples/threads-js-guest`
+/// (captured stdio, the host API) merged with `threads-app`, run through
+/// the module in Node; the files its threads wrote are read back through
+/// `app.fs` after the run.
+#[test]
+fn merge_with_js_runs_threads_and_leaves_their_files() {
+    if !have(Tool::WasmtimeThreads) || !have(Tool::Node22) {
+        return;
+    }
+    let guest = wasm_example("threads-js-guest", "wasm32-unknown-unknown");
+    let app = threads_app();
+    let dir = tempfile::tempdir().unwrap();
+    let (out, js) = (dir.path().join("merged.wasm"), dir.path().join("merged.js"));
+    wasi_virt([
+        OsStr::new("merge"),
+        guest.as_os_str(),
+        app.as_os_str(),
+        "-o".as_ref(),
+        out.as_os_str(),
+        "--js".as_ref(),
+        js.as_os_str(),
+    ]);
+    let plan = serde_json::json!({
+        "threads": 8,
+        "runs": [{ "args": ["threads-app", "fs"] }],
+        "readdir": ["/tmp/work"],
+        "read": ["/tmp/work/done-2.txt"],
+    });
+    let result = wasi_virt_tests::run_js_plan(&js, &plan).unwrap();
+    assert_eq!(result["runs"][0]["exitCode"], 0, "{result}");
+    assert_eq!(
+        result["runs"][0]["stdout"],
+        host("fs").stdout.as_str(),
+        "{result}"
+    );
+    assert_eq!(
+        result["dirs"]["/tmp/work"],
+        serde_json::json!(["done-0.txt", "done-1.txt", "done-2.txt", "done-3.txt"])
+    );
+    assert_eq!(
+        result["files"]["/tmp/work/done-2.txt"],
+        "file of thread 2\n"
+    );
+}
