@@ -157,6 +157,22 @@ impl<'a> Module<'a> {
         None
     }
 
+    /// The shadow stack pointer of code compiled by LLVM: the global the
+    /// `name` section calls `__stack_pointer`, else (names stripped)
+    /// global 0 if the module defines it as a mutable `i32`, which is
+    /// where LLVM puts it.
+    pub fn stack_pointer(&self) -> Option<u32> {
+        if let Some(named) = self.global_named("__stack_pointer") {
+            return Some(named);
+        }
+        if self.globals.imported > 0 {
+            return None;
+        }
+        let first = self.global_section.clone()?.into_iter().next()?.ok()?;
+        let ty = first.ty;
+        (ty.mutable && ty.content_type == wasmparser::ValType::I32).then_some(0)
+    }
+
     /// The data of every custom section called `name`, concatenated in order.
     pub fn custom_sections(&self, name: &str) -> Option<Vec<u8>> {
         let mut found = None;

@@ -141,6 +141,13 @@ fn rayon_sums_in_parallel() {
     same("rayon", &[]);
 }
 
+/// 5,000 threads one after the other: each ended thread's guest stack is
+/// taken again by the next (5,000 new ones would not fit the guest memory).
+#[test]
+fn five_thousand_short_threads_reuse_their_guest_stacks() {
+    same("many", &[]);
+}
+
 #[test]
 fn a_racy_case_fifty_times() {
     if !have(Tool::WasmtimeThreads) {

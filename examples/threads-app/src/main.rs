@@ -25,6 +25,7 @@ fn main() {
         "race" => race(),
         "limit" => limit(),
         "work" => work(),
+        "many" => many(),
         "calls" => calls(),
         other => {
             eprintln!("unknown case `{other}`");
@@ -242,6 +243,16 @@ fn race() {
     let mut ids: Vec<i32> = handles.into_iter().map(|h| h.join().unwrap()).collect();
     ids.sort();
     println!("total {} from {ids:?}", total.load(Ordering::Relaxed));
+}
+
+/// 5,000 short threads, one after the other: a host that kept each
+/// thread's resources (a guest stack) after it ended would run out.
+fn many() {
+    let mut sum = 0u64;
+    for i in 0..5000u64 {
+        sum += thread::spawn(move || i * 2).join().unwrap();
+    }
+    println!("5000 threads, sum {sum}");
 }
 
 /// The benchmark's CPU-bound workload: `work THREADS`, rayon counting the

@@ -21,7 +21,8 @@
 //! guest frames stay live while it is out, so each thread has a guest stack
 //! of its own: `wasi_thread_start`, which the output exports, takes
 //! [`STACK_PAGES`] pages of the guest's memory for the new thread's guest
-//! stack before it enters the target's. Per instance stay what must: the
+//! stack (or the stack of a thread that has ended) before it enters the
+//! target's, and lists it as free when the thread ends. Per instance stay what must: the
 //! stack pointer, the run control globals.
 
 use anyhow::{Result, bail};
@@ -81,6 +82,9 @@ struct Words {
     once: u32,
     /// How many spawned threads run, under a thread limit.
     running: u32,
+    /// How many guest stacks of ended threads wait for a new thread, and
+    /// (from the next word) their first pages.
+    free_stacks: u32,
     /// The function that takes the lock.
     lock_fn: u32,
     /// The function that releases it.
@@ -111,6 +115,7 @@ pub fn run(plan: &mut Plan, modules: &[&Module], roles: &[Vec<Role>]) -> Result<
         lock: reserved,
         once: reserved + 4,
         running: reserved + 8,
+        free_stacks: reserved + 12,
         lock_fn: 0,
         unlock_fn: 0,
     };
@@ -352,21 +357,15 @@ fn thread_start(plan: &mut Plan, modules: &[&Module], words: Words) -> Result<u3
     }
     let guest = plan.guest();
     let stack_pointer = modules[guest]
-        .global_named("__stack_pointer")
+        .stack_pointer()
         .map(|g| plan.maps[guest].globals[g as usize]);
     let callee = plan.maps[0].funcs[target_start as usize];
-    // Locals: tid, start_arg, then where the new stack's pages start.
-    let mut f = Function::new([(1, wasm_encoder::ValType::I32)]);
+    // Locals: tid, start_arg, the first page of the thread's guest stack,
+    // and the count of free stacks.
+    let mut f = Function::new([(2, wasm_encoder::ValType::I32)]);
     if let Some(sp) = stack_pointer {
         lock(&mut f, words);
-        f.instruction(&I::I32Const(STACK_PAGES as i32));
-        f.instruction(&I::MemoryGrow(words.memory));
-        f.instruction(&I::LocalTee(2));
-        f.instruction(&I::I32Const(-1));
-        f.instruction(&I::I32Eq);
-        f.instruction(&I::If(BlockType::Empty));
-        f.instruction(&I::Unreachable); // no memory left for a stack
-        f.instruction(&I::End);
+        take_stack(&mut f, words);
         f.instruction(&I::LocalGet(2));
         f.instruction(&I::I32Const(STACK_PAGES as i32));
         f.instruction(&I::I32Add);
@@ -378,6 +377,12 @@ fn thread_start(plan: &mut Plan, modules: &[&Module], words: Words) -> Result<u3
     f.instruction(&I::LocalGet(0));
     f.instruction(&I::LocalGet(1));
     f.instruction(&I::Call(callee));
+    if stack_pointer.is_some() {
+        // The thread is done: its stack waits for the next one.
+        lock(&mut f, words);
+        give_stack_back(&mut f, words);
+        unlock(&mut f, words);
+    }
     if plan.thread_limit.is_some() {
         // The thread is done: it no longer counts against the limit.
         running_add(&mut f, words, -1);
@@ -389,6 +394,76 @@ fn thread_start(plan: &mut Plan, modules: &[&Module], words: Words) -> Result<u3
         .expect("a function the plan just allocated")
         .body = Some(f);
     Ok(index)
+}
+
+/// How many ended threads' stacks the extra page can list.
+const FREE_STACKS_MAX: i32 = (65536 - 16) / 4;
+
+/// Local 2 := the first page of a guest stack: an ended thread's, or
+/// [`STACK_PAGES`] new pages (a trap if the memory is full). Under the lock.
+fn take_stack(f: &mut Function, words: Words) {
+    use Instruction as I;
+    let (count, list) = (words.free_stacks as i32, words.free_stacks as i32 + 4);
+    for i in [
+        I::I32Const(count),
+        I::I32Load(memarg(words.memory)),
+        I::LocalTee(3),
+        I::If(BlockType::Empty),
+        I::I32Const(count),
+        I::LocalGet(3),
+        I::I32Const(1),
+        I::I32Sub,
+        I::LocalTee(3),
+        I::I32Store(memarg(words.memory)),
+        I::LocalGet(3),
+        I::I32Const(2),
+        I::I32Shl,
+        I::I32Const(list),
+        I::I32Add,
+        I::I32Load(memarg(words.memory)),
+        I::LocalSet(2),
+        I::Else,
+        I::I32Const(STACK_PAGES as i32),
+        I::MemoryGrow(words.memory),
+        I::LocalTee(2),
+        I::I32Const(-1),
+        I::I32Eq,
+        I::If(BlockType::Empty),
+        I::Unreachable, // no memory left for a stack
+        I::End,
+        I::End,
+    ] {
+        f.instruction(&i);
+    }
+}
+
+/// Lists local 2's stack as free, if the list has room. Under the lock.
+fn give_stack_back(f: &mut Function, words: Words) {
+    use Instruction as I;
+    let (count, list) = (words.free_stacks as i32, words.free_stacks as i32 + 4);
+    for i in [
+        I::I32Const(count),
+        I::I32Load(memarg(words.memory)),
+        I::LocalTee(3),
+        I::I32Const(FREE_STACKS_MAX),
+        I::I32LtU,
+        I::If(BlockType::Empty),
+        I::LocalGet(3),
+        I::I32Const(2),
+        I::I32Shl,
+        I::I32Const(list),
+        I::I32Add,
+        I::LocalGet(2),
+        I::I32Store(memarg(words.memory)),
+        I::I32Const(count),
+        I::LocalGet(3),
+        I::I32Const(1),
+        I::I32Add,
+        I::I32Store(memarg(words.memory)),
+        I::End,
+    ] {
+        f.instruction(&i);
+    }
 }
 
 /// The errno a refused spawn gives, negated as `wasi.thread-spawn` returns
