@@ -144,6 +144,11 @@ pub mod host_api {
     /// guest path and its missing parents (an existing directory is fine);
     /// 0, or an errno.
     pub const MKDIR: &str = "wasi_virt_mkdir";
+    /// `(target_ptr: i32, target_len: i32, path_ptr: i32, path_len: i32) ->
+    /// i32`: creates a symlink at a guest path holding the target text as
+    /// given, and the path's missing parent directories; 0, or an errno
+    /// (`EEXIST` if the path exists).
+    pub const SYMLINK: &str = "wasi_virt_symlink";
     /// `() -> i32`: where the guest's memory starts in the exported `memory`
     /// of a single-memory output (`merge --single-memory`), which the CLI
     /// adds; a host adds it to every guest address (`STDOUT_PTR`, `ALLOC`…).

@@ -36,14 +36,37 @@ pub fn check_output(output: &Path, inputs: &[&Path]) -> Result<()> {
 
 /// The canonical path `output` would have, whether or not it exists yet.
 fn resolve(output: &Path) -> Option<PathBuf> {
-    if let Ok(path) = output.canonicalize() {
+    if let Ok(path) = canonical(output) {
         return Some(path);
     }
     let parent = match output.parent() {
         Some(p) if !p.as_os_str().is_empty() => p,
         _ => Path::new("."),
     };
-    Some(parent.canonicalize().ok()?.join(output.file_name()?))
+    Some(canonical(parent).ok()?.join(output.file_name()?))
+}
+
+/// `path` made absolute with symlinks resolved; under WASI, which cannot
+/// resolve them (the npm package's front end copies no symlink on the way
+/// to an input or an output), made absolute and normal by its text alone.
+fn canonical(path: &Path) -> std::io::Result<PathBuf> {
+    if cfg!(target_os = "wasi") {
+        let absolute = std::env::current_dir()?.join(path);
+        fs::metadata(&absolute)?;
+        let mut normal = PathBuf::new();
+        for part in absolute.components() {
+            match part {
+                std::path::Component::ParentDir => {
+                    normal.pop();
+                }
+                std::path::Component::CurDir => {}
+                part => normal.push(part),
+            }
+        }
+        Ok(normal)
+    } else {
+        path.canonicalize()
+    }
 }
 
 /// Writes `bytes` to a temporary file in `output`'s folder, then renames it

@@ -11,6 +11,7 @@
 mod commands;
 mod files;
 mod progress;
+mod touched;
 
 use std::io::{self, Write};
 use std::process::ExitCode;
@@ -56,6 +57,25 @@ fn main() -> ExitCode {
         );
     }));
     let cli = Cli::parse_from(commands::output::spell_out_optimize(std::env::args_os()));
+    #[cfg(target_os = "wasi")]
+    if let Err(e) = enter_working_directory() {
+        report(&e);
+        return ExitCode::FAILURE;
+    }
+    if let Some(list) = std::env::var_os(touched::LIST_FILES_ENV) {
+        let touched = match &cli.command {
+            Command::Merge(opts) => commands::merge::touched(opts),
+            Command::Pack(opts) => commands::pack::touched(opts),
+            Command::Inspect(opts) => commands::inspect::touched(opts),
+        };
+        return match touched.write_to(list.as_ref()) {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(e) => {
+                report(&e);
+                ExitCode::FAILURE
+            }
+        };
+    }
     let result = match cli.command {
         Command::Merge(opts) => commands::merge::run(opts),
         Command::Pack(opts) => commands::pack::run(opts),
@@ -68,6 +88,19 @@ fn main() -> ExitCode {
             report(&e);
             ExitCode::FAILURE
         }
+    }
+}
+
+/// WASI gives a program no working directory: relative paths resolve from
+/// `/`. Started from a shell's `$PWD` (the npm package's front end sets it
+/// to the host's), the CLI resolves them as the native one does.
+#[cfg(target_os = "wasi")]
+fn enter_working_directory() -> anyhow::Result<()> {
+    use anyhow::Context;
+    match std::env::var_os("PWD") {
+        Some(dir) => std::env::set_current_dir(&dir)
+            .with_context(|| format!("$PWD={}: cannot enter it", dir.to_string_lossy())),
+        None => Ok(()),
     }
 }
 

@@ -15,6 +15,8 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{Duration, Instant};
 
+use wasi_virt_tests::trees::{BIG_TREE_BYTES, BIG_TREE_FILES};
+
 /// A program that opens `d0000/f0000.bin` under fd 3, reads 16 bytes of it
 /// and writes them to stdout.
 const READ_ONE: &str = r#"(module
@@ -32,29 +34,11 @@ const READ_ONE: &str = r#"(module
     (i32.store (i32.const 4) (i32.load (i32.const 8)))
     (drop (call $write (i32.const 1) (i32.const 0) (i32.const 1) (i32.const 8)))))"#;
 
-const FILES: usize = 5_000;
-const DIRS: usize = 50;
-const TOTAL: usize = 100 << 20;
+const FILES: usize = BIG_TREE_FILES;
+const TOTAL: usize = BIG_TREE_BYTES;
 
-/// 5,000 files of 20 KiB or so (100 MiB in all) in 50 folders, of
-/// incompressible bytes.
 fn big_tree(root: &Path) {
-    let per_file = TOTAL / FILES;
-    let mut state = 0x9e37_79b9_7f4a_7c15u64;
-    let mut bytes = vec![0u8; per_file];
-    for d in 0..DIRS {
-        let dir = root.join(format!("d{d:04}"));
-        std::fs::create_dir_all(&dir).unwrap();
-        for f in 0..FILES / DIRS {
-            for chunk in bytes.chunks_mut(8) {
-                state ^= state << 13;
-                state ^= state >> 7;
-                state ^= state << 17;
-                chunk.copy_from_slice(&state.to_le_bytes()[..chunk.len()]);
-            }
-            std::fs::write(dir.join(format!("f{f:04}.bin")), &bytes).unwrap();
-        }
-    }
+    wasi_virt_tests::trees::big_tree(root).unwrap();
 }
 
 fn wasi_virt() -> &'static str {

@@ -12,7 +12,8 @@
 //!
 //! which adds `wasi_virt_set_args`, `wasi_virt_set_env`,
 //! `wasi_virt_write_file`, `wasi_virt_read_file`, `wasi_virt_list_dir`,
-//! `wasi_virt_mkdir`, `wasi_virt_result_ptr` and `wasi_virt_result_len`
+//! `wasi_virt_mkdir`, `wasi_virt_symlink`, `wasi_virt_result_ptr` and
+//! `wasi_virt_result_len`
 //! ([`wasi_virt_abi::names::host_api`]) to the exports the `host-api`
 //! feature always gives (exit code, captured stdio, stdin, memory).
 //!
@@ -99,6 +100,20 @@ pub fn write_file(fs: &Vfs, path_bytes: &[u8], bytes: &[u8]) -> i32 {
     }))
 }
 
+/// Creates a symlink at guest path `path` holding `target`, and the missing
+/// parent directories of `path`.
+pub fn symlink(fs: &Vfs, target_bytes: &[u8], path_bytes: &[u8]) -> i32 {
+    code(path(target_bytes).and_then(|target| {
+        let path = path(path_bytes)?;
+        if let Some((parent, _)) = path.trim_end_matches('/').rsplit_once('/')
+            && !parent.is_empty()
+        {
+            fs.create_dir_all(parent)?;
+        }
+        fs.symlink(target, path)
+    }))
+}
+
 /// Reads the file at guest path `path` into the result buffer.
 pub fn read_file(fs: &Vfs, path_bytes: &[u8]) -> i32 {
     code(
@@ -163,7 +178,7 @@ pub static RESULT: ResultBuffer =
 /// evaluated at every call, giving a `&StringList` (args, env) or a `&Vfs`
 /// (fs): a `&STATIC`, or a function that sets its state up on first use.
 ///
-/// Expands to eight `extern "C"` functions exported under the names of
+/// Expands to nine `extern "C"` functions exported under the names of
 /// [`wasi_virt_abi::names::host_api`] (`SET_ARGS` … `RESULT_LEN`).
 #[macro_export]
 macro_rules! export_host_api {
@@ -221,6 +236,23 @@ macro_rules! export_host_api {
                 $crate::host::mkdir($fs, path)
             }
 
+            #[unsafe(export_name = "wasi_virt_symlink")]
+            extern "C" fn __wasi_virt_symlink(
+                target_ptr: i32,
+                target_len: i32,
+                path_ptr: i32,
+                path_len: i32,
+            ) -> i32 {
+                // SAFETY: the host passes memory it filled after `wasi_virt_alloc`.
+                let (target, path) = unsafe {
+                    (
+                        $crate::host::host_bytes(target_ptr, target_len),
+                        $crate::host::host_bytes(path_ptr, path_len),
+                    )
+                };
+                $crate::host::symlink($fs, target, path)
+            }
+
             #[unsafe(export_name = "wasi_virt_result_ptr")]
             extern "C" fn __wasi_virt_result_ptr() -> i32 {
                 $crate::host::RESULT.raw_parts().0 as i32
@@ -276,5 +308,25 @@ mod tests {
         );
         assert_eq!(list_dir(&fs, b"/data/made"), 0);
         assert_eq!(RESULT.to_vec(), b"deeper\0");
+    }
+
+    #[test]
+    fn symlinks_hold_their_text_and_are_followed_by_reads() {
+        let fs = Vfs::new(&PREOPENS, &StdioConfig::CAPTURE);
+        assert_eq!(write_file(&fs, b"/data/real.txt", b"real"), 0);
+        assert_eq!(symlink(&fs, b"../real.txt", b"/data/links/up"), 0);
+        assert_eq!(read_file(&fs, b"/data/links/up"), 0);
+        assert_eq!(RESULT.to_vec(), b"real");
+        let stat = fs.lstat("/data/links/up").unwrap();
+        assert_eq!(stat.filetype, crate::types::Filetype::SymbolicLink);
+        assert_eq!(stat.size, 11, "the link's text, as given");
+        // Any text, as `ln -s` writes it: the program's reading of it decides.
+        assert_eq!(symlink(&fs, b"/etc/passwd", b"/data/abs"), 0);
+        let exist = i32::from(Errno::Exist.raw());
+        assert_eq!(symlink(&fs, b"x", b"/data/real.txt"), exist);
+        assert_eq!(
+            symlink(&fs, b"", b"/data/empty"),
+            i32::from(Errno::Noent.raw())
+        );
     }
 }

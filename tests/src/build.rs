@@ -45,7 +45,7 @@ pub fn target_dir() -> PathBuf {
 
 /// The cargo that runs us (`CARGO` is set by `cargo test` and `cargo run`),
 /// so a nested build uses the same toolchain.
-fn cargo() -> Command {
+pub(crate) fn cargo() -> Command {
     Command::new(std::env::var_os("CARGO").unwrap_or_else(|| OsString::from("cargo")))
 }
 
@@ -178,7 +178,7 @@ pub fn try_wasi_virt_bin() -> Result<PathBuf> {
 }
 
 /// One file cargo reported building: the target's name and the file.
-struct Artifact {
+pub(crate) struct Artifact {
     target_name: String,
     file: PathBuf,
 }
@@ -186,7 +186,7 @@ struct Artifact {
 /// Runs a `cargo build --message-format=json-render-diagnostics` and returns
 /// the files of its bin and cdylib targets; on failure the error carries
 /// cargo's rendered diagnostics.
-fn run_cargo(mut command: Command) -> Result<Vec<Artifact>> {
+pub(crate) fn run_cargo(mut command: Command) -> Result<Vec<Artifact>> {
     let output = command
         .output()
         .with_context(|| format!("cannot run {command:?}"))?;
@@ -233,7 +233,7 @@ fn run_cargo(mut command: Command) -> Result<Vec<Artifact>> {
 
 /// The one artifact whose file name ends with `suffix` and whose target is
 /// `name` (a lib target's name has `_` for `-`).
-fn pick_artifact(artifacts: &[Artifact], name: &str, suffix: &str) -> Result<PathBuf> {
+pub(crate) fn pick_artifact(artifacts: &[Artifact], name: &str, suffix: &str) -> Result<PathBuf> {
     let lib_name = name.replace('-', "_");
     let mut matching = artifacts.iter().filter(|artifact| {
         (artifact.target_name == name || artifact.target_name == lib_name)

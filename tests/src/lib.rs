@@ -26,12 +26,14 @@
 
 mod build;
 pub mod conformance;
+pub mod npm;
 mod outcome;
 mod run_node;
 mod run_wasmi;
 mod run_wasmtime;
 pub mod third_party;
 pub mod tools;
+pub mod trees;
 
 pub use build::{
     copy_dir_all, repo_root, target_dir, try_wasi_virt_bin, try_wasm_example, wasi_virt,

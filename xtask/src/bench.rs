@@ -85,7 +85,7 @@ fn peers() -> Result<Peers> {
 }
 
 /// Median wall time of `runs` runs of a command, in seconds; fails if it fails.
-fn wall(runs: usize, mut make: impl FnMut() -> Command) -> Result<f64> {
+pub fn wall(runs: usize, mut make: impl FnMut() -> Command) -> Result<f64> {
     let mut times = Vec::new();
     for _ in 0..runs {
         let mut command = make();
@@ -190,13 +190,15 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
         None => 5,
     };
     // `calls`: the per-call rows only (a minute instead of five);
-    // `threads`: the threads rows only.
+    // `threads`, `npm`: those rows only.
     let section = args.get(1).map(String::as_str);
     let calls_only = match section {
-        None | Some("threads") => false,
+        None | Some("threads" | "npm") => false,
         Some("calls") => true,
         Some(other) => {
-            bail!("unknown section `{other}` (those that can be run alone: `calls`, `threads`)")
+            bail!(
+                "unknown section `{other}` (those that can be run alone: `calls`, `threads`, `npm`)"
+            )
         }
     };
     crate::setup::rust_targets()?;
@@ -225,6 +227,11 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     std::fs::create_dir_all(&work)?;
     let mut table = Table(Vec::new());
     let data = Path::new("/dev/shm/wasi-virt-bench/data");
+    if section == Some("npm") {
+        crate::bench_npm::rows(&cli, &work, runs, &mut table)?;
+        table.print();
+        return Ok(ExitCode::SUCCESS);
+    }
     if section == Some("threads") {
         crate::bench_threads::rows(&cli, &work, runs, &mut table)?;
         table.print();
@@ -396,6 +403,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
 
     per_call_rows(&peers, &cli, &work, data, runs, &mut table)?;
     crate::bench_threads::rows(&cli, &work, runs, &mut table)?;
+    crate::bench_npm::rows(&cli, &work, runs, &mut table)?;
 
     // Size.
     let app_size = std::fs::metadata(&app)?.len();

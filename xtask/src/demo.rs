@@ -10,34 +10,10 @@ use std::io::Write;
 use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result};
-use std::path::PathBuf;
 
-use wasi_virt_tests::{Outcome, repo_root, run_in_wasmi, target_dir, try_wasm_example};
+use wasi_virt_tests::{Outcome, run_in_wasmi, target_dir, try_wasm_example};
 
 use crate::run_checked;
-
-/// The CLI without binaryen: the demo never optimizes, and binaryen's C++
-/// is most of a first build (about 14 CPU-minutes), so that the first
-/// command a newcomer runs takes minutes, not a quarter of an hour. It goes
-/// to the usual target dir; a later `cargo xtask test` relinks it with
-/// binaryen.
-fn demo_cli() -> Result<PathBuf> {
-    run_checked(
-        crate::cargo()
-            .current_dir(repo_root())
-            .args([
-                "build",
-                "-p",
-                "wasi-virt-cli",
-                "--bin",
-                "wasi-virt",
-                "--no-default-features",
-            ])
-            .arg("--target-dir")
-            .arg(target_dir()),
-    )?;
-    Ok(target_dir().join("debug/wasi-virt"))
-}
 
 /// `demo [pack | merge]`.
 pub fn run(args: &[String]) -> Result<ExitCode> {
@@ -63,7 +39,7 @@ fn pack() -> Result<ExitCode> {
             .expect("invariant: a file path has a parent"),
     )?;
     let site = wasi_virt_tests::repo_root().join("examples/site");
-    let mut command = Command::new(demo_cli()?);
+    let mut command = Command::new(crate::cli_without_binaryen()?);
     command
         .arg("pack")
         .arg(&app)
@@ -107,7 +83,7 @@ fn merge() -> Result<ExitCode> {
             .expect("invariant: a file path has a parent"),
     )?;
     run_checked(
-        Command::new(demo_cli()?)
+        Command::new(crate::cli_without_binaryen()?)
             .arg("merge")
             .arg(&guest)
             .arg(&app)

@@ -10,6 +10,8 @@
 //! - `demo [pack | merge]`: builds the demo target, packs it with
 //!   `examples/site` (or merges it with the demo guest), runs the result in
 //!   wasmi with no imports.
+//! - `npm`: the npm package `wasi-virt` (the CLI compiled to WebAssembly,
+//!   packed by itself, with `npm/`'s JavaScript) as a tarball.
 //! - `fuzz [ARGS…]`: the full fuzzing run (`fuzz/`; `--time 600` unless
 //!   told otherwise).
 //! - `bench-unwind [RUNS]`: what `wrap_unreachable!` costs in code size and
@@ -19,10 +21,12 @@
 //!   (BENCHMARKS.md); `calls`: only the cost of single calls.
 
 mod bench;
+mod bench_npm;
 mod bench_threads;
 mod bench_unwind;
 mod demo;
 mod fuzz;
+mod npm;
 mod setup;
 mod test;
 
@@ -30,7 +34,7 @@ use std::process::{Command, ExitCode};
 
 use anyhow::{Context, Result, bail};
 
-const USAGE: &str = "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo [pack|merge] | fuzz [--time SECS] [FUZZ ARGS…] | bench-unwind [RUNS] | bench [RUNS] [calls]>";
+const USAGE: &str = "usage: cargo xtask <setup | test [CARGO TEST ARGS…] | demo [pack|merge] | npm | fuzz [--time SECS] [FUZZ ARGS…] | bench-unwind [RUNS] | bench [RUNS] [calls]>";
 
 fn main() -> ExitCode {
     let mut args = std::env::args().skip(1);
@@ -43,6 +47,7 @@ fn main() -> ExitCode {
         Some("fuzz") => fuzz::run(&rest),
         Some("bench-unwind") => bench_unwind::run(&rest),
         Some("bench") => bench::run(&rest),
+        Some("npm") => npm::run(),
         Some("-h" | "--help" | "help") => {
             println!("{USAGE}");
             Ok(ExitCode::SUCCESS)
@@ -88,6 +93,29 @@ fn release_cli() -> Result<std::path::PathBuf> {
             .arg(&target),
     )?;
     Ok(target.join("release/wasi-virt"))
+}
+
+/// The CLI (debug) without binaryen: the demo and the npm package never
+/// optimize, and binaryen's C++ is most of a first build (about 14 CPU-minutes), so that the first
+/// command a newcomer runs takes minutes, not a quarter of an hour. It goes
+/// to the usual target dir; a later `cargo xtask test` relinks it with
+/// binaryen.
+pub fn cli_without_binaryen() -> Result<std::path::PathBuf> {
+    run_checked(
+        crate::cargo()
+            .current_dir(wasi_virt_tests::repo_root())
+            .args([
+                "build",
+                "-p",
+                "wasi-virt-cli",
+                "--bin",
+                "wasi-virt",
+                "--no-default-features",
+            ])
+            .arg("--target-dir")
+            .arg(wasi_virt_tests::target_dir()),
+    )?;
+    Ok(wasi_virt_tests::target_dir().join("debug/wasi-virt"))
 }
 
 /// The cargo that runs us (the same toolchain), or `cargo`.

@@ -7,6 +7,7 @@ use anyhow::Result;
 use wasi_virt_merge::{Format, Input};
 
 use crate::files::read;
+use crate::touched::Touched;
 
 /// Print a module's imports, exports and wasi-virt manifest.
 #[derive(clap::Args)]
@@ -16,6 +17,14 @@ pub struct Opts {
     /// Print JSON instead of text.
     #[arg(long)]
     json: bool,
+}
+
+/// The file `inspect` would read.
+pub fn touched(opts: &Opts) -> Touched {
+    Touched {
+        read: vec![opts.file.clone()],
+        ..Touched::default()
+    }
 }
 
 /// Runs `inspect`.

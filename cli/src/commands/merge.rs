@@ -10,6 +10,7 @@ use wasi_virt_merge::{Input, Strategy, TargetArg, TargetInput};
 
 use super::output::{describe, size, time};
 use crate::files::{check_output, read, write_atomically};
+use crate::touched::Touched;
 
 /// Merge a guest and its target programs into one module that imports no WASI.
 #[derive(clap::Args)]
@@ -42,6 +43,16 @@ pub struct Opts {
     component: bool,
     #[command(flatten)]
     out: super::output::OutputOpts,
+}
+
+/// The files the merge would read and write.
+pub fn touched(opts: &Opts) -> Touched {
+    let targets = opts.targets.iter().map(|a| TargetArg::parse(a).path);
+    Touched {
+        read: std::iter::once(opts.guest.clone()).chain(targets).collect(),
+        folders: Vec::new(),
+        write: opts.out.outputs(&opts.output),
+    }
 }
 
 /// Runs the merge.

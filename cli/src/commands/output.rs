@@ -83,6 +83,16 @@ impl OutputOpts {
         }
     }
 
+    /// The module `wasm` and what goes beside it.
+    pub fn outputs(&self, wasm: &Path) -> Vec<PathBuf> {
+        let mut outputs = vec![wasm.to_path_buf()];
+        if let Some(js) = &self.js {
+            outputs.push(js.clone());
+            outputs.push(js::dts_path(js));
+        }
+        outputs
+    }
+
     /// Writes what goes beside the module `bytes` written to `wasm`.
     pub fn write_beside(&self, wasm: &Path, bytes: &[u8]) -> Result<()> {
         if let Some(path) = &self.js {

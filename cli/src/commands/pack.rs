@@ -18,6 +18,7 @@ use wasi_virt_merge::{
 use super::output::{describe, size, time};
 use crate::files::{check_output, read, write_atomically};
 use crate::progress::Progress;
+use crate::touched::Touched;
 
 /// Virtualize a WASI program with the default guest: mounted folders, args,
 /// env, stdio, clock and random decided here, no guest crate to write.
@@ -192,6 +193,20 @@ impl Opts {
             terminal: self.tty,
             stub_imports: self.stub_imports.clone(),
         })
+    }
+}
+
+/// The files `pack` would read and write (an unparsable `--dir` is left
+/// out: the run reports it).
+pub fn touched(opts: &Opts) -> Touched {
+    Touched {
+        read: vec![opts.app.clone()],
+        folders: opts
+            .dirs
+            .iter()
+            .filter_map(|d| Mount::parse(d).ok()?.host)
+            .collect(),
+        write: opts.out.outputs(&opts.output),
     }
 }
 

@@ -212,6 +212,24 @@ impl Vfs {
         })
     }
 
+    /// Creates a symlink at guest path `path` that holds `target` as given:
+    /// the host may write any text, as `ln -s` does (a program's
+    /// `path_symlink` may not: see there). `EEXIST` if `path` exists.
+    pub fn symlink(&self, target: &str, path: &str) -> Result<(), Errno> {
+        if target.is_empty() {
+            return Err(Errno::Noent);
+        }
+        self.with_guest_path(path, |tree, root, rel, now| {
+            match path::resolve(tree, root, rel, Follow::Never)?.target {
+                Target::Missing { dir, name } => {
+                    let link = Kind::Symlink(alloc::borrow::Cow::Owned(target.to_string()));
+                    tree.create(dir, &name, link, now).map(|_| ())
+                }
+                Target::Entry { .. } | Target::Dir(_) => Err(Errno::Exist),
+            }
+        })
+    }
+
     /// The bytes of the file at guest path `path` (symlinks followed).
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>, Errno> {
         self.with_guest_path(path, |tree, root, rel, _| {

@@ -20,6 +20,12 @@ export type Source =
  */
 export declare function instantiate(source?: Source, options?: Options): Promise<App>;
 
+/**
+ * Compiles the merged module without instantiating it: pass the result to
+ * `instantiate` as often as needed, each call a fresh instance.
+ */
+export declare function compile(source?: Source): Promise<WebAssembly.Module>;
+
 /** Options of `instantiate`. */
 export interface Options {
   /**
@@ -76,6 +82,8 @@ export interface Fs {
   readFile(path: string, options: "utf8" | { encoding: "utf8" }): Promise<string>;
   /** The names in a directory, sorted. */
   readdir(path: string): Promise<string[]>;
+  /** Creates a symlink at `path` holding `target` as given (as `ln -s`), and the missing parents of `path`. */
+  symlink(target: string, path: string): Promise<void>;
   /** Creates a directory and its missing parents (an existing one is fine). */
   mkdir(path: string): Promise<void>;
 }

@@ -51,6 +51,15 @@ export async function instantiate(source = defaultUrl, options = {}) {
   return new App(instance);
 }
 
+/**
+ * Compiles the merged module without instantiating it: pass the result to
+ * `instantiate` as often as needed, each call a fresh instance. `source` as
+ * for `instantiate`.
+ */
+export async function compile(source = defaultUrl) {
+  return compileModule(await source);
+}
+
 async function instantiateModule(source, options) {
   const compiled = await compileModule(source);
   return instantiateCompiled(compiled, options);
@@ -423,6 +432,18 @@ class Fs {
     const names = decoder.decode(app._result()).split("\0");
     names.pop(); // after the last NUL
     return names;
+  }
+
+  /**
+   * Creates a symlink at `path` holding `target` as given (as `ln -s`), and
+   * the missing parents of `path`.
+   */
+  async symlink(target, path) {
+    const app = this.#app;
+    const x = app.exports;
+    app._call("symlink", "wasi_virt_symlink", path, (pathPtr, pathLen) =>
+      app._withBytes(encoder.encode(target), (ptr, len) => x.wasi_virt_symlink(ptr, len, pathPtr, pathLen)),
+    );
   }
 
   /** Creates a directory and its missing parents (an existing one is fine). */
