@@ -24,7 +24,8 @@ export function cliModule() {
  * - `env`: more environment variables,
  * - `entries`: what to put into its filesystem first, in order: `[path,
  *   entry]` with `entry` one of `{ file: bytes }`, `{ dir: true }`,
- *   `{ symlink: text }` (absolute paths),
+ *   `{ symlink: text }` (absolute paths); an array, or an iterable (sync or
+ *   async) that reads each file only when it is asked for,
  * - `outputs`: absolute paths to read back after the run (those that are
  *   files then).
  * Resolves to `{ exitCode, stdout, stderr, stdoutText, stderrText, outputs }`
@@ -33,7 +34,7 @@ export function cliModule() {
 export async function runCli(args, { cwd = "/", env = {}, entries = [], outputs = [] } = {}) {
   const app = await instantiate(await cliModule());
   await app.fs.mkdir(cwd);
-  for (const [path, entry] of entries) {
+  for await (const [path, entry] of entries) {
     if (entry.file !== undefined) await app.fs.writeFile(path, entry.file);
     else if (entry.symlink !== undefined) await app.fs.symlink(entry.symlink, path);
     else await app.fs.mkdir(path);

@@ -15,6 +15,9 @@ import { errnoName, runCli } from "../session.js";
 
 const LIST = "/.wasi-virt-files";
 
+/** Reused by `readFile`: one buffer for every file, not one each. */
+let scratch = Buffer.allocUnsafe(1 << 20);
+
 try {
   if (process.platform === "win32") {
     throw new Error("the npm package runs on Linux and macOS (its paths are POSIX paths); on Windows, run it in WSL");
@@ -33,29 +36,37 @@ async function main(args) {
     return report(listed);
   }
   const touched = parseList(listed.outputs.get(LIST));
-  const entries = [];
-  for (const file of [...touched.read, ...touched.folder, ...touched.write]) placeFolders(file, entries);
-  for (const file of touched.read) copyIn(path.resolve(file), entries, false);
-  for (const folder of touched.folder) copyIn(path.resolve(folder), entries, true);
-  for (const output of touched.write) placeOutput(path.resolve(output), entries);
   const outputs = touched.write.map((file) => guestPath(path.resolve(file)));
-  const result = await runCli(args, { cwd, entries, outputs });
+  const result = await runCli(args, { cwd, entries: inputs(touched), outputs });
   const code = report(result);
-  const inputs = [...touched.read, ...touched.folder].map((p) => realpath(path.resolve(p)));
-  const copied = new Map(entries.filter(([, entry]) => entry.file).map(([guest, entry]) => [guest, entry.file]));
+  const sources = [...touched.read, ...touched.folder].map((p) => realpath(path.resolve(p)));
   for (const file of touched.write) {
     const host = path.resolve(file);
     const bytes = result.outputs.get(guestPath(host));
-    // Not written, or a file copied in and left as it was (an output that
-    // is also an input, which the CLI refuses).
-    if (bytes === undefined || sameBytes(bytes, copied.get(guestPath(host)))) continue;
-    if (inputs.includes(realpath(host))) {
+    // Not written, or an input left as it was (an output that is also an
+    // input, which the CLI refuses).
+    if (bytes === undefined || sameAsHost(bytes, host)) continue;
+    if (sources.includes(realpath(host))) {
       // The CLI cannot see host symlinks; an input is never overwritten.
       throw new Error(`${file}: the output is also an input; inputs are never modified, choose another -o`);
     }
     writeAtomically(host, bytes);
   }
   return code;
+}
+
+/**
+ * What the command needs in the CLI's filesystem, each file read only when
+ * it is put in (a 100 MiB folder is never held twice).
+ */
+function* inputs(touched) {
+  for (const file of [...touched.read, ...touched.folder, ...touched.write]) yield* folders(file);
+  for (const file of touched.read) yield* copyIn(path.resolve(file), false);
+  for (const folder of touched.folder) yield* copyIn(path.resolve(folder), true);
+  // An output that is a folder here is one there (the CLI refuses it).
+  for (const file of touched.write) {
+    if (isDirectory(path.resolve(file))) yield [guestPath(path.resolve(file)), { dir: true }];
+  }
 }
 
 /**
@@ -84,12 +95,12 @@ function parseList(bytes) {
 }
 
 /**
- * Puts the host file or folder `host` into `entries`: a file's bytes
- * (through symlinks), a folder (`whole`: with everything under it, symlinks
- * as symlinks, as `pack` records them). A missing or unreadable one is left
- * out: the CLI then reports it as the native one does.
+ * The host file or folder `host`: a file's bytes (through symlinks), a
+ * folder (`whole`: with everything under it, symlinks as symlinks, as
+ * `pack` records them). A missing or unreadable one is left out: the CLI
+ * then reports it as the native one does.
  */
-function copyIn(host, entries, whole) {
+function* copyIn(host, whole) {
   let stat;
   try {
     stat = fs.statSync(host);
@@ -98,23 +109,45 @@ function copyIn(host, entries, whole) {
   }
   const guest = guestPath(host);
   if (stat.isDirectory()) {
-    entries.push([guest, { dir: true }]);
-    if (whole) copyTree(host, guest, entries);
+    yield [guest, { dir: true }];
+    if (whole) yield* copyTree(host, guest);
   } else if (stat.isFile()) {
-    entries.push([guest, { file: fs.readFileSync(host) }]);
+    yield [guest, { file: readFile(host) }];
   }
 }
 
-function copyTree(host, guest, entries) {
+function* copyTree(host, guest) {
   for (const entry of fs.readdirSync(host, { withFileTypes: true })) {
     const from = path.join(host, entry.name);
     const to = `${guest}/${entry.name}`;
-    if (entry.isSymbolicLink()) entries.push([to, { symlink: fs.readlinkSync(from) }]);
+    if (entry.isSymbolicLink()) yield [to, { symlink: fs.readlinkSync(from) }];
     else if (entry.isDirectory()) {
-      entries.push([to, { dir: true }]);
-      copyTree(from, to, entries);
-    } else if (entry.isFile()) entries.push([to, { file: fs.readFileSync(from) }]);
+      yield [to, { dir: true }];
+      yield* copyTree(from, to);
+    } else if (entry.isFile()) yield [to, { file: readFile(from) }];
     // A socket, a device or a pipe cannot be packed: left out.
+  }
+}
+
+/**
+ * The bytes of the file `host`, in a buffer the next call reuses: each is
+ * copied into the CLI's memory before the next file is read. A buffer per
+ * file would have V8 collect garbage thousands of times for a big folder.
+ */
+function readFile(host) {
+  const fd = fs.openSync(host, "r");
+  try {
+    const size = fs.fstatSync(fd).size;
+    if (size > scratch.length) scratch = Buffer.allocUnsafe(Math.max(size, 2 * scratch.length));
+    let done = 0;
+    while (done < size) {
+      const read = fs.readSync(fd, scratch, done, size - done, done);
+      if (read === 0) break;
+      done += read;
+    }
+    return scratch.subarray(0, done);
+  } finally {
+    fs.closeSync(fd);
   }
 }
 
@@ -122,18 +155,13 @@ function copyTree(host, guest, entries) {
  * The folders on the way to `file`, as written (`out/../app.wasm` goes
  * through `out`), exist for the CLI where they exist here.
  */
-function placeFolders(file, entries) {
+function* folders(file) {
   const parts = file.split("/");
   let raw = file.startsWith("/") ? "/" : process.cwd();
   for (const part of parts.slice(0, -1)) {
     raw = `${raw}/${part}`;
-    if (isDirectory(raw)) entries.push([guestPath(path.resolve(raw)), { dir: true }]);
+    if (isDirectory(raw)) yield [guestPath(path.resolve(raw)), { dir: true }];
   }
-}
-
-/** An output that is a folder here is one there (the CLI refuses it). */
-function placeOutput(host, entries) {
-  if (isDirectory(host)) entries.push([guestPath(host), { dir: true }]);
 }
 
 function isDirectory(host) {
@@ -144,8 +172,13 @@ function isDirectory(host) {
   }
 }
 
-function sameBytes(a, b) {
-  return b !== undefined && a.length === b.length && Buffer.compare(a, b) === 0;
+/** Whether the host file `host` holds `bytes`. */
+function sameAsHost(bytes, host) {
+  try {
+    return Buffer.compare(bytes, fs.readFileSync(host)) === 0;
+  } catch {
+    return false;
+  }
 }
 
 function realpath(host) {

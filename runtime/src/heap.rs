@@ -107,6 +107,8 @@ struct State {
     next: usize,
     /// The end of the bump region.
     end: usize,
+    /// Pages grown so far.
+    grown: usize,
     /// The first free block of each class (0: none); each free block holds
     /// the address of the next in its first word.
     free: [usize; CLASSES],
@@ -132,6 +134,7 @@ impl<P> Heap<P> {
             state: OneThread::new(UnsafeCell::new(State {
                 next: 0,
                 end: 0,
+                grown: 0,
                 free: [0; CLASSES],
             })),
             pages,
@@ -140,6 +143,23 @@ impl<P> Heap<P> {
 }
 
 impl<P: Pages> Heap<P> {
+    /// At least `pages` more pages: an eighth of what the heap has grown so
+    /// far if that is more (else just `pages`, if the memory cannot grow
+    /// that much). Each `memory.grow` costs the engine more than the pages
+    /// (V8 makes a new `ArrayBuffer` of the whole memory, which it counts
+    /// towards collecting garbage): a heap filled with thousands of files
+    /// grows a few dozen times, not thousands. Returns the first new page's
+    /// address and how many were added.
+    fn grow(&self, state: &mut State, pages: usize) -> Option<(usize, usize)> {
+        let ahead = pages.max(state.grown / 8);
+        let (base, pages) = match self.pages.grow(ahead) {
+            Some(base) => (base, ahead),
+            None => (self.pages.grow(pages)?, pages),
+        };
+        state.grown += pages;
+        Some((base, pages))
+    }
+
     /// `size` bytes aligned to `align` from the bump region, growing it if
     /// needed; 0 when the memory cannot grow.
     fn bump(&self, state: &mut State, size: usize, align: usize) -> usize {
@@ -156,7 +176,7 @@ impl<P: Pages> Heap<P> {
         else {
             return 0;
         };
-        let Some(base) = self.pages.grow(pages) else {
+        let Some((base, pages)) = self.grow(state, pages) else {
             return 0;
         };
         if base != state.end {
@@ -239,8 +259,7 @@ unsafe impl<P: Pages> GlobalAlloc for Heap<P> {
                     return block;
                 }
                 let missing = new_size_class - (state.end - address);
-                let pages = missing.div_ceil(PAGE);
-                if let Some(base) = self.pages.grow(pages) {
+                if let Some((base, pages)) = self.grow(state, missing.div_ceil(PAGE)) {
                     if base == state.end {
                         state.end += pages * PAGE;
                         state.next = address + new_size_class;

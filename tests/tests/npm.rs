@@ -126,29 +126,32 @@ fn demo_folder(dir: &Path) {
     fs::create_dir(dir.join("out")).unwrap();
 }
 
+/// `pack` of demo-app with its site, an empty `/data`, an environment
+/// variable, arguments, and `--js`, to `OUT.wasm` and `OUT.js`.
+fn demo_pack(out: &str) -> Vec<String> {
+    let (wasm, js) = (format!("{out}.wasm"), format!("{out}.js"));
+    let args = [
+        "pack",
+        "demo-app.wasm",
+        "-o",
+        &wasm,
+        "--dir",
+        "/=site",
+        "--dir",
+        "/data",
+    ];
+    let more = ["--env", "GREETING=hi", "--js", &js, "--", "a", "b"];
+    args.iter().chain(&more).map(|a| a.to_string()).collect()
+}
+
 #[test]
 fn pack_writes_the_native_clis_bytes() {
     if !have(Tool::Node22) {
         return;
     }
     let (native, npm) = twins(demo_folder);
-    let args = [
-        "pack",
-        "demo-app.wasm",
-        "-o",
-        "out/demo.wasm",
-        "--dir",
-        "/=site",
-        "--dir",
-        "/data",
-        "--env",
-        "GREETING=hi",
-        "--js",
-        "out/demo.js",
-        "--",
-        "a",
-        "b",
-    ];
+    let args = demo_pack("out/demo");
+    let args: Vec<&str> = args.iter().map(String::as_str).collect();
     same_as_native(native.path(), npm.path(), &args);
     assert!(npm.path().join("out/demo.wasm").is_file());
     // And from another folder, through `..` and an absolute path.
@@ -369,23 +372,8 @@ fn the_api_writes_the_native_clis_bytes() {
         );
         output
     };
-    run(&[
-        "pack",
-        "demo-app.wasm",
-        "-o",
-        "out.wasm",
-        "--dir",
-        "/=site",
-        "--dir",
-        "/data",
-        "--env",
-        "GREETING=hi",
-        "--js",
-        "out.js",
-        "--",
-        "a",
-        "b",
-    ]);
+    let args = demo_pack("out");
+    run(&args.iter().map(String::as_str).collect::<Vec<_>>());
     for (api_file, cli_file) in [
         ("api-pack.wasm", "out.wasm"),
         ("api-pack.js", "out.js"),
