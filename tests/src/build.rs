@@ -156,16 +156,19 @@ pub fn wasi_virt_bin() -> PathBuf {
 /// Builds the `wasi-virt` CLI once per process and returns its path.
 ///
 /// `CARGO_BIN_EXE_wasi-virt` exists only in the CLI crate's own tests, so
-/// other crates ask cargo; when the outer `cargo test --workspace` has
-/// already built it, this is a no-op build.
+/// other crates ask cargo, with the command that runs them: `cargo test
+/// --workspace` (`--no-run`) resolves the features of every dependency as
+/// the outer run did, so the binary it built is the one found, at no cost.
+/// A `cargo build -p wasi-virt-cli` would resolve them for the CLI alone and
+/// build binaryen's C++ a second time (about 14 CPU-minutes).
 pub fn try_wasi_virt_bin() -> Result<PathBuf> {
     static BIN: OnceLock<Result<PathBuf, String>> = OnceLock::new();
     BIN.get_or_init(|| {
         let mut command = cargo();
         command
             .current_dir(repo_root())
-            .args(["build", "--message-format=json-render-diagnostics"])
-            .args(["-p", "wasi-virt-cli", "--bin", "wasi-virt"])
+            .args(["test", "--workspace", "--no-run"])
+            .arg("--message-format=json-render-diagnostics")
             .arg("--target-dir")
             .arg(target_dir());
         run_cargo(command)
@@ -202,7 +205,8 @@ pub(crate) fn run_cargo(mut command: Command) -> Result<Vec<Artifact>> {
         let Ok(message) = serde_json::from_slice::<serde_json::Value>(line) else {
             continue;
         };
-        if message["reason"] != "compiler-artifact" {
+        // A test harness (`profile.test`) is not the bin or cdylib itself.
+        if message["reason"] != "compiler-artifact" || message["profile"]["test"] == true {
             continue;
         }
         let kinds = message["target"]["kind"]

@@ -3,7 +3,9 @@
 //! release CLI, the same command in the same folder: demo-app with
 //! `examples/site`, and the 100 MiB tree of 5,000 files. Wall time of the
 //! whole command (Node's start-up, the compile of the CLI's module, copying
-//! the files in and the output out, included), median of `runs`.
+//! the files in and the output out, included), median of `runs`. And the
+//! API called again and again in one process (`tests/node/bench-npm.mjs`),
+//! where neither Node's start-up nor the compile recurs.
 
 use std::path::Path;
 use std::process::Command;
@@ -67,5 +69,38 @@ pub fn rows(cli: &Path, work: &Path, runs: usize, table: &mut Table) -> Result<(
             format!("{:.2}×", ours / native),
         );
     }
+    // The API with the module compiled once (a bundler plugin, the page):
+    // no Node start-up, no compile.
+    let script = project.join("bench-npm.mjs");
+    std::fs::copy(repo_root().join("tests/node/bench-npm.mjs"), &script)?;
+    let output = Command::new(&node)
+        .arg(&script)
+        .arg(&demo)
+        .arg(&site)
+        .arg(runs.to_string())
+        .output()?;
+    anyhow::ensure!(
+        output.status.success(),
+        "bench-npm.mjs failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let shown: serde_json::Value = serde_json::from_slice(&output.stdout)?;
+    let api = shown["median"].as_f64().unwrap_or(f64::NAN) / 1e3;
+    let native = wall(runs, || {
+        let mut command = Command::new(cli);
+        command
+            .arg("pack")
+            .arg(&demo)
+            .arg("-o")
+            .arg(work.join("native-out.wasm"));
+        command.arg("--dir").arg(format!("/={}", site.display()));
+        command
+    })?;
+    table.row(
+        "npm package's API, module compiled once (first call not counted) vs the native CLI: `pack` demo-app with examples/site",
+        format!("{api:.3} s"),
+        format!("{native:.3} s"),
+        format!("{:.2}×", api / native),
+    );
     Ok(())
 }

@@ -404,7 +404,7 @@ fn wasmtime(version: &str, dir: &Path, wasmtime: &Path) -> Result<PathBuf> {
 }
 
 /// The `wasm-bindgen` CLI of the version `examples/bindgen-guest` pins,
-/// with `cargo install` (a few minutes, once; then kept in the tools
+/// with `cargo install --debug` (a few minutes, once; then kept in the tools
 /// folder). Only the `wasm-bindgen` binary, without the TLS of the test
 /// runner's downloads.
 fn wasm_bindgen() -> Result<PathBuf> {
@@ -420,7 +420,15 @@ fn wasm_bindgen() -> Result<PathBuf> {
     let install = |locked: bool| {
         let mut command = crate::cargo();
         command
-            .args(["install", "wasm-bindgen-cli", "--quiet", "--force"])
+            // `--debug`: it post-processes a few small modules in the
+            // tests; an unoptimized build compiles in half the time.
+            .args([
+                "install",
+                "wasm-bindgen-cli",
+                "--quiet",
+                "--force",
+                "--debug",
+            ])
             .arg(format!("--version=={WASM_BINDGEN_VERSION}"))
             .args(["--no-default-features", "--bin", "wasm-bindgen", "--root"])
             .arg(&root)
