@@ -1,3 +1,5 @@
+import type { RunResult as CliRun } from "./wasm/wasi-virt.js";
+
 /** Bytes, as the functions take them. */
 export type Bytes = ArrayBuffer | ArrayBufferView;
 
@@ -87,13 +89,8 @@ export declare function inspect(module: Bytes | Blob, options: { json: true }): 
 /** A file, folder or symlink to put into the CLI's filesystem before a `run`. */
 export type Entry = { file: Bytes | string } | { dir: true } | { symlink: string };
 
-/** How one `run` ended. */
-export interface RunResult {
-  exitCode: number;
-  stdout: Uint8Array;
-  stderr: Uint8Array;
-  stdoutText: string;
-  stderrText: string;
+/** How one `run` ended: the CLI's exit code and output, and the files asked for. */
+export interface RunResult extends CliRun {
   /** The `outputs` asked for that are files after the run, by path. */
   outputs: Map<string, Uint8Array>;
 }
