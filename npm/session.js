@@ -8,9 +8,12 @@ import { WasiVirtError, compile, instantiate } from "./wasm/wasi-virt.js";
 
 let compiled = null;
 
-/** The CLI's module, compiled once per process or page. */
-export function cliModule() {
-  compiled ??= compile().catch((error) => {
+/**
+ * The CLI's module, compiled once per process or page: from `source` (its
+ * bytes) when given on the first call, else fetched beside this file.
+ */
+export function cliModule(source) {
+  compiled ??= compile(source).catch((error) => {
     compiled = null;
     throw explainCompileError(error);
   });
