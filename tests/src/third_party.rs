@@ -188,13 +188,21 @@ pub fn wasi_clang() -> Option<PathBuf> {
 /// Builds the C program `source` into `output` with [`wasi_clang`].
 pub fn build_c(source: &Path, output: &Path) -> Result<()> {
     let clang = wasi_clang().context("no clang for wasm32-wasi: run `cargo xtask setup`")?;
-    let out = Command::new(&clang)
-        .args(CLANG_WASI_FLAGS)
-        .arg("-o")
-        .arg(output)
-        .arg(source)
+    run_clang(
+        Command::new(&clang)
+            .args(CLANG_WASI_FLAGS)
+            .arg("-o")
+            .arg(output)
+            .arg(source),
+        source,
+    )
+}
+
+/// Runs `clang` on `source`; its messages in the error when it fails.
+fn run_clang(clang: &mut Command, source: &Path) -> Result<()> {
+    let out = clang
         .output()
-        .with_context(|| format!("cannot run {}", clang.display()))?;
+        .with_context(|| format!("cannot run {:?}", clang.get_program()))?;
     if !out.status.success() {
         bail!(
             "clang failed on {}:\n{}",
@@ -227,38 +235,31 @@ pub fn build_c_threads(source: &Path, include: &Path, output: &Path) -> Result<(
     let builtins = newest("/usr/lib", "libclang_rt.builtins-wasm32.a")
         .context("no libclang_rt.builtins-wasm32.a (Debian: libclang-rt-14-dev-wasm32)")?;
     let resource = text(Command::new("clang").arg("-print-resource-dir"))?;
-    let out = Command::new("clang")
-        .args([
-            "--target=wasm32-wasip1-threads",
-            "-pthread",
-            "-O2",
-            "-nostdinc",
-            "-nostdlib",
-        ])
-        .arg("-isystem")
-        .arg(include)
-        .arg("-isystem")
-        .arg(Path::new(&resource).join("include"))
-        .args(["-isystem", "/usr/include/wasm32-wasi"])
-        .arg(format!("-fuse-ld={}", linker.display()))
-        .arg(libc.join("crt1-command.o"))
-        .arg(source)
-        .arg(libc.join("libc.a"))
-        .arg(&builtins)
-        .arg("-Wl,--import-memory,--export-memory,--shared-memory,--max-memory=67108864")
-        .arg("-Wl,--export=wasi_thread_start,-z,stack-size=1048576,--strip-debug")
-        .arg("-o")
-        .arg(output)
-        .output()
-        .context("cannot run clang")?;
-    if !out.status.success() {
-        bail!(
-            "clang failed on {}:\n{}",
-            source.display(),
-            String::from_utf8_lossy(&out.stderr)
-        );
-    }
-    Ok(())
+    run_clang(
+        Command::new("clang")
+            .args([
+                "--target=wasm32-wasip1-threads",
+                "-pthread",
+                "-O2",
+                "-nostdinc",
+                "-nostdlib",
+            ])
+            .arg("-isystem")
+            .arg(include)
+            .arg("-isystem")
+            .arg(Path::new(&resource).join("include"))
+            .args(["-isystem", "/usr/include/wasm32-wasi"])
+            .arg(format!("-fuse-ld={}", linker.display()))
+            .arg(libc.join("crt1-command.o"))
+            .arg(source)
+            .arg(libc.join("libc.a"))
+            .arg(&builtins)
+            .arg("-Wl,--import-memory,--export-memory,--shared-memory,--max-memory=67108864")
+            .arg("-Wl,--export=wasi_thread_start,-z,stack-size=1048576,--strip-debug")
+            .arg("-o")
+            .arg(output),
+        source,
+    )
 }
 
 /// The file called `name` under `root` (searched a few levels deep) with
