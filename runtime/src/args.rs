@@ -48,7 +48,11 @@ impl StringList {
         I: IntoIterator<Item = S>,
         S: AsRef<[u8]>,
     {
-        let items = items.into_iter().map(|s| s.as_ref().to_vec()).collect();
+        self.replace(items.into_iter().map(|s| s.as_ref().to_vec()).collect());
+    }
+
+    /// Replaces the list with `items` (none may contain NUL).
+    pub fn replace(&self, items: Vec<Vec<u8>>) {
         *self.replaced.borrow_mut() = Some(items);
     }
 

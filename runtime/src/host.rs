@@ -37,7 +37,6 @@
 //! x.wasi_virt_write_file(...put(enc.encode("/data/in.txt")), ...put(enc.encode("hello")));
 //! ```
 
-use alloc::string::String;
 use alloc::vec::Vec;
 use core::cell::RefCell;
 
@@ -83,35 +82,41 @@ fn path(bytes: &[u8]) -> Result<&str, Errno> {
 
 /// Replaces `list` with the NUL-terminated strings in `bytes`.
 pub fn set_list(list: &StringList, bytes: &[u8]) -> i32 {
-    list.set(split_nul(bytes));
+    // One loop, not `list.set(split_nul(bytes))`: the host API is in every
+    // packed module, and the generic path is twice the code.
+    let mut items = Vec::new();
+    if let Some(body) = (!bytes.is_empty()).then(|| bytes.strip_suffix(b"\0").unwrap_or(bytes)) {
+        for item in body.split(|&b| b == 0) {
+            items.push(item.to_vec());
+        }
+    }
+    list.replace(items);
     0
 }
 
 /// Writes `bytes` to the file at guest path `path`, creating it and its
 /// missing parent directories.
 pub fn write_file(fs: &Vfs, path_bytes: &[u8], bytes: &[u8]) -> i32 {
-    code(path(path_bytes).and_then(|path| {
-        if let Some((parent, _)) = path.trim_end_matches('/').rsplit_once('/')
-            && !parent.is_empty()
-        {
-            fs.create_dir_all(parent)?;
-        }
-        fs.write_file(path, bytes)
-    }))
+    code(with_parents(fs, path_bytes).and_then(|path| fs.write_file(path, bytes)))
 }
 
 /// Creates a symlink at guest path `path` holding `target`, and the missing
 /// parent directories of `path`.
 pub fn symlink(fs: &Vfs, target_bytes: &[u8], path_bytes: &[u8]) -> i32 {
-    code(path(target_bytes).and_then(|target| {
-        let path = path(path_bytes)?;
-        if let Some((parent, _)) = path.trim_end_matches('/').rsplit_once('/')
-            && !parent.is_empty()
-        {
-            fs.create_dir_all(parent)?;
-        }
-        fs.symlink(target, path)
-    }))
+    code(path(target_bytes).and_then(|target| fs.symlink(target, with_parents(fs, path_bytes)?)))
+}
+
+/// The guest path in `path_bytes`, its missing parent directories created.
+/// Not inlined: every guest carries the host API, so it is kept small.
+#[inline(never)]
+fn with_parents<'a>(fs: &Vfs, path_bytes: &'a [u8]) -> Result<&'a str, Errno> {
+    let path = path(path_bytes)?;
+    if let Some((parent, _)) = path.trim_end_matches('/').rsplit_once('/')
+        && !parent.is_empty()
+    {
+        fs.create_dir_all(parent)?;
+    }
+    Ok(path)
 }
 
 /// Reads the file at guest path `path` into the result buffer.
@@ -133,15 +138,8 @@ pub fn mkdir(fs: &Vfs, path_bytes: &[u8]) -> i32 {
 pub fn list_dir(fs: &Vfs, path_bytes: &[u8]) -> i32 {
     code(
         path(path_bytes)
-            .and_then(|path| fs.list_dir(path))
-            .map(|names: Vec<String>| {
-                let mut out = Vec::new();
-                for name in names {
-                    out.extend_from_slice(name.as_bytes());
-                    out.push(0);
-                }
-                RESULT.set(out);
-            }),
+            .and_then(|path| fs.list_dir_nul(path))
+            .map(|names| RESULT.set(names)),
     )
 }
 

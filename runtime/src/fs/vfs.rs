@@ -197,8 +197,8 @@ impl Vfs {
     /// creating it if needed; its directory must exist. Works on read-only
     /// preopens too: those refuse changes from programs, not from the host.
     pub fn write_file(&self, path: &str, bytes: &[u8]) -> Result<(), Errno> {
-        self.with_guest_path(path, |tree, root, rel, now| {
-            match path::resolve(tree, root, rel, Follow::Always)?.target {
+        self.with_resolved(path, Follow::Always, &mut |tree, resolved, now| {
+            match resolved.target {
                 Target::Missing { dir, name } => {
                     tree.create(dir, &name, Kind::File(Content::Owned(bytes.to_vec())), now)?;
                 }
@@ -219,22 +219,56 @@ impl Vfs {
         if target.is_empty() {
             return Err(Errno::Noent);
         }
-        self.with_guest_path(path, |tree, root, rel, now| {
-            match path::resolve(tree, root, rel, Follow::Never)?.target {
+        self.with_resolved(
+            path,
+            Follow::Never,
+            &mut |tree, resolved, now| match resolved.target {
                 Target::Missing { dir, name } => {
                     let link = Kind::Symlink(alloc::borrow::Cow::Owned(target.to_string()));
                     tree.create(dir, &name, link, now).map(|_| ())
                 }
                 Target::Entry { .. } | Target::Dir(_) => Err(Errno::Exist),
-            }
-        })
+            },
+        )
     }
 
     /// The bytes of the file at guest path `path` (symlinks followed).
     pub fn read_file(&self, path: &str) -> Result<Vec<u8>, Errno> {
-        self.with_guest_path(path, |tree, root, rel, _| {
-            let ino = path::resolve(tree, root, rel, Follow::Always)?.existing()?;
-            tree.file(ino).map(Content::to_vec).ok_or(Errno::Isdir)
+        let mut bytes = Vec::new();
+        self.with_resolved(path, Follow::Always, &mut |tree, resolved, _| {
+            let ino = resolved.existing()?;
+            bytes = tree.file(ino).map(Content::to_vec).ok_or(Errno::Isdir)?;
+            Ok(())
+        })?;
+        Ok(bytes)
+    }
+
+    /// The names in the directory at guest path `path` as [`Vfs::list_dir`]
+    /// gives them, each followed by a NUL (the host API's listing).
+    pub(crate) fn list_dir_nul(&self, path: &str) -> Result<Vec<u8>, Errno> {
+        let mut names = Vec::new();
+        self.with_resolved(path, Follow::Always, &mut |tree, resolved, _| {
+            tree.for_each_entry(resolved.existing()?, |name, _, _| {
+                names.extend_from_slice(name.as_bytes());
+                names.push(0);
+            })
+        })?;
+        Ok(names)
+    }
+
+    /// Resolves guest path `path` and runs `f` on the result: the host API's
+    /// calls share this one copy (every packed module carries them), where
+    /// [`Vfs::with_guest_path`] is a copy per caller.
+    #[inline(never)]
+    fn with_resolved(
+        &self,
+        path: &str,
+        follow: Follow,
+        f: &mut dyn FnMut(&mut Tree, path::Resolved<'_>, Timestamp) -> Result<(), Errno>,
+    ) -> Result<(), Errno> {
+        self.with_guest_path(path, |tree, root, rel, now| {
+            let resolved = path::resolve(tree, root, rel, follow)?;
+            f(tree, resolved, now)
         })
     }
 
