@@ -433,12 +433,26 @@ fn wasm_bindgen() -> Result<PathBuf> {
             .args(["--no-default-features", "--bin", "wasm-bindgen", "--root"])
             .arg(&root)
             .env("CARGO_TARGET_DIR", build.path());
-        if locked {
-            command.arg("--locked");
+        if !locked {
+            return command.status().is_ok_and(|status| status.success());
         }
-        command.status().is_ok_and(|status| status.success())
+        // Its lock file can name a yanked crate, or one the registry mirror
+        // lacks: then one line says so, and it installs without the lock.
+        let Ok(out) = command.arg("--locked").output() else {
+            return false;
+        };
+        if !out.status.success() {
+            let stderr = String::from_utf8_lossy(&out.stderr);
+            let why = stderr
+                .lines()
+                .find(|l| l.starts_with("error"))
+                .unwrap_or("");
+            eprintln!(
+                "setup: wasm-bindgen-cli with --locked failed ({why}); trying without its lock file"
+            );
+        }
+        out.status.success()
     };
-    // Its lock file can name a yanked crate: then without it.
     if !install(true) && !install(false) {
         bail!("`cargo install wasm-bindgen-cli --version ={WASM_BINDGEN_VERSION}` failed");
     }
