@@ -17,16 +17,8 @@ fn smoke() {
             .collect();
         workers.into_iter().map(|w| w.join().unwrap()).collect()
     });
-    let findings: Vec<&String> = halves.iter().flat_map(|(f, _)| f).collect();
-    assert!(
-        findings.is_empty(),
-        "{}",
-        findings
-            .iter()
-            .map(|f| f.as_str())
-            .collect::<Vec<_>>()
-            .join("\n")
-    );
+    let findings: Vec<String> = halves.iter().flat_map(|(f, _)| f.clone()).collect();
+    assert!(findings.is_empty(), "{}", findings.join("\n"));
     let compared: u64 = halves.iter().map(|(_, stats)| stats.compared).sum();
     let unwound: u64 = halves.iter().map(|(_, stats)| stats.unwound).sum();
     assert!(
