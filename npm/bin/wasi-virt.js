@@ -18,15 +18,13 @@ const LIST = "/.wasi-virt-files";
 /** Reused by `readFile`: one buffer for every file, not one each. */
 let scratch = Buffer.allocUnsafe(1 << 20);
 
-/** The CLI's paths of the files and symlinks copied in. */
-const copiedIn = new Set();
-
 try {
   if (process.platform === "win32") {
     throw new Error("the npm package runs on Linux and macOS (its paths are POSIX paths); on Windows, run it in WSL");
   }
-  // Read at once: the async read the module does in browsers takes longer
-  // here than compiling (4 MB in 512 KiB chunks through the thread pool).
+  // Read at once: the module's own loader reads it asynchronously, which
+  // here takes longer than compiling (4 MB in 512 KiB chunks through the
+  // thread pool).
   cliModule(fs.readFileSync(new URL("../wasm/wasi-virt.wasm", import.meta.url)));
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
@@ -43,7 +41,8 @@ async function main(args) {
   }
   const touched = parseList(listed.outputs.get(LIST));
   const outputs = touched.write.map((file) => guestPath(path.resolve(file)));
-  const result = await runCli(args, { cwd, entries: inputs(touched), outputs });
+  const copiedIn = new Set();
+  const result = await runCli(args, { cwd, entries: noting(inputs(touched), copiedIn), outputs });
   const code = report(result);
   const sources = [...touched.read, ...touched.folder].map((p) => realpath(path.resolve(p)));
   for (const file of touched.write) {
@@ -73,6 +72,14 @@ function* inputs(touched) {
   // An output that is a folder here is one there (the CLI refuses it).
   for (const file of touched.write) {
     if (isDirectory(path.resolve(file))) yield [guestPath(path.resolve(file)), { dir: true }];
+  }
+}
+
+/** `entries` as they go by, the path of each file and symlink noted in `paths`. */
+function* noting(entries, paths) {
+  for (const entry of entries) {
+    if (!entry[1].dir) paths.add(entry[0]);
+    yield entry;
   }
 }
 
@@ -119,7 +126,6 @@ function* copyIn(host, whole) {
     yield [guest, { dir: true }];
     if (whole) yield* copyTree(host, guest);
   } else if (stat.isFile()) {
-    copiedIn.add(guest);
     yield [guest, { file: readFile(host) }];
   }
 }
@@ -128,16 +134,11 @@ function* copyTree(host, guest) {
   for (const entry of fs.readdirSync(host, { withFileTypes: true })) {
     const from = path.join(host, entry.name);
     const to = `${guest}/${entry.name}`;
-    if (entry.isSymbolicLink()) {
-      copiedIn.add(to);
-      yield [to, { symlink: fs.readlinkSync(from) }];
-    } else if (entry.isDirectory()) {
+    if (entry.isSymbolicLink()) yield [to, { symlink: fs.readlinkSync(from) }];
+    else if (entry.isDirectory()) {
       yield [to, { dir: true }];
       yield* copyTree(from, to);
-    } else if (entry.isFile()) {
-      copiedIn.add(to);
-      yield [to, { file: readFile(from) }];
-    }
+    } else if (entry.isFile()) yield [to, { file: readFile(from) }];
     // A socket, a device or a pipe cannot be packed: left out.
   }
 }

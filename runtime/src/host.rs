@@ -48,11 +48,12 @@ use crate::types::Errno;
 /// Splits `bytes` into its NUL-terminated strings (a last string without
 /// its NUL counts too).
 pub fn split_nul(bytes: &[u8]) -> Vec<&[u8]> {
-    if bytes.is_empty() {
-        return Vec::new();
-    }
-    let body = bytes.strip_suffix(b"\0").unwrap_or(bytes);
-    body.split(|&b| b == 0).collect()
+    nul_body(bytes).map_or_else(Vec::new, |body| body.split(|&b| b == 0).collect())
+}
+
+/// `bytes` without its last NUL; `None` for no strings at all.
+fn nul_body(bytes: &[u8]) -> Option<&[u8]> {
+    (!bytes.is_empty()).then(|| bytes.strip_suffix(b"\0").unwrap_or(bytes))
 }
 
 /// The bytes the host passed as `(ptr, len)` in the guest's memory.
@@ -82,10 +83,10 @@ fn path(bytes: &[u8]) -> Result<&str, Errno> {
 
 /// Replaces `list` with the NUL-terminated strings in `bytes`.
 pub fn set_list(list: &StringList, bytes: &[u8]) -> i32 {
-    // `split_nul`'s rule in one loop, not `list.set(split_nul(bytes))`: the
-    // host API is in every packed module, and that path is 600 bytes more.
+    // One loop, not `list.set(split_nul(bytes))`: the host API is in every
+    // packed module, and that path is 600 bytes more.
     let mut items = Vec::new();
-    if let Some(body) = (!bytes.is_empty()).then(|| bytes.strip_suffix(b"\0").unwrap_or(bytes)) {
+    if let Some(body) = nul_body(bytes) {
         for item in body.split(|&b| b == 0) {
             items.push(item.to_vec());
         }

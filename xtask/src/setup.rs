@@ -35,6 +35,11 @@ pub struct Tools {
 /// Installs everything and says where it is.
 pub fn run() -> Result<Tools> {
     rust_targets()?;
+    tools()
+}
+
+/// Installs everything but the Rust targets and says where it is.
+pub fn tools() -> Result<Tools> {
     let tools = Tools {
         node: node()?,
         wasmtime: wasmtime(

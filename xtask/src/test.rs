@@ -21,7 +21,7 @@ pub fn run(args: &[String]) -> Result<ExitCode> {
     let mut building = build
         .spawn()
         .with_context(|| format!("cannot run {build:?}"))?;
-    let tools = setup::run();
+    let tools = setup::tools();
     let built = building
         .wait()
         .with_context(|| format!("cannot wait for {build:?}"))?;

@@ -247,18 +247,24 @@ impl Vfs {
     /// gives them, each followed by a NUL (the host API's listing).
     pub(crate) fn list_dir_nul(&self, path: &str) -> Result<Vec<u8>, Errno> {
         let mut names = Vec::new();
-        self.with_resolved(path, Follow::Always, &mut |tree, resolved, _| {
-            tree.for_each_entry(resolved.existing()?, |name, _, _| {
-                names.extend_from_slice(name.as_bytes());
-                names.push(0);
-            })
+        self.for_each_name(path, &mut |name| {
+            names.extend_from_slice(name.as_bytes());
+            names.push(0);
         })?;
         Ok(names)
     }
 
-    /// Resolves guest path `path` and runs `f` on the result: the host API's
-    /// calls share this one copy (every packed module carries them), where
-    /// [`Vfs::with_guest_path`] is a copy per caller.
+    /// Runs `f` on each name in the directory at guest path `path`, sorted,
+    /// without `.` and `..`.
+    fn for_each_name(&self, path: &str, f: &mut dyn FnMut(&str)) -> Result<(), Errno> {
+        self.with_resolved(path, Follow::Always, &mut |tree, resolved, _| {
+            tree.for_each_entry(resolved.existing()?, |name, _, _| f(name))
+        })
+    }
+
+    /// Resolves guest path `path` and runs `f` on the result: the host-side
+    /// calls above share this one copy (every packed module carries the
+    /// host API), where [`Vfs::with_guest_path`] is a copy per caller.
     #[inline(never)]
     fn with_resolved(
         &self,
@@ -282,24 +288,15 @@ impl Vfs {
     /// The names in the directory at guest path `path`, sorted, without `.`
     /// and `..`: `ENOENT` if there is nothing there, `ENOTDIR` for a file.
     pub fn list_dir(&self, path: &str) -> Result<Vec<String>, Errno> {
-        self.with_guest_path(path, |tree, root, rel, _| {
-            let dir = path::resolve(tree, root, rel, Follow::Always)?.existing()?;
-            let mut names = Vec::new();
-            tree.for_each_entry(dir, |name, _, _| names.push(name.to_string()))?;
-            Ok(names)
-        })
+        let mut names = Vec::new();
+        self.for_each_name(path, &mut |name| names.push(name.to_string()))?;
+        Ok(names)
     }
 
     /// The names in the directory at guest path `path`, sorted, without `.`
     /// and `..`; empty if there is no such directory.
     pub fn read_dir(&self, path: &str) -> Vec<String> {
-        let names = self.with_guest_path(path, |tree, root, rel, _| {
-            let dir = path::resolve(tree, root, rel, Follow::Always)?.existing()?;
-            let mut names = Vec::new();
-            tree.for_each_entry(dir, |name, _, _| names.push(name.to_string()))?;
-            Ok(names)
-        });
-        names.unwrap_or_default()
+        self.list_dir(path).unwrap_or_default()
     }
 
     /// `filestat` of the entry at guest path `path`, its last symlink not
